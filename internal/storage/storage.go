@@ -1,0 +1,104 @@
+// Package storage defines the contract between the WebDAV protocol layer and
+// the place resources live, with a local-folder backend (LocalFS, confined by
+// os.Root) and an in-memory backend (MemFS) for tests. Every backend must pass
+// the conformance suite in storagetest.
+//
+// Names are slash-separated, absolute and clean ("/", "/a", "/a/b.txt"); the
+// protocol layer cleans them before calling. A backend never follows a name
+// outside its root. The contract does not assume a POSIX rename of whole
+// folders nor a local path, so object stores can implement it later.
+package storage
+
+import (
+	"context"
+	"errors"
+	"io"
+	"iter"
+	"time"
+)
+
+// Sentinel errors every backend returns (wrapped or not) so the protocol
+// layer can map them to HTTP statuses with errors.Is.
+var (
+	ErrNotFound     = errors.New("storage: not found")            // 404, or 409 for a missing parent
+	ErrExist        = errors.New("storage: already exists")       // 405 on MKCOL
+	ErrNotDir       = errors.New("storage: not a collection")     // a parent is a file: 409
+	ErrIsDir        = errors.New("storage: is a collection")      // PUT onto a collection: 405
+	ErrNotEmpty     = errors.New("storage: collection not empty") // Remove of a non-empty collection
+	ErrPermission   = errors.New("storage: permission denied")    // 403
+	ErrInvalidName  = errors.New("storage: invalid name")         // escapes, NUL, reserved names: 403/400
+	ErrSizeMismatch = errors.New("storage: size mismatch")        // body shorter/longer than announced: 400
+	ErrNoSpace      = errors.New("storage: insufficient storage") // 507
+	ErrNotSupported = errors.New("storage: not supported")        // the backend cannot do this natively
+)
+
+// Info describes one resource. It is built from directory metadata only: a
+// backend never opens a file's content to fill it in.
+type Info struct {
+	Name    string    // base name ("" for the root)
+	Path    string    // full clean path ("/a/b.txt")
+	Size    int64     // bytes; 0 for collections
+	ModTime time.Time // last modification
+	IsDir   bool      // a collection
+	// ETag is a strong entity tag (with quotes) that changes on every write
+	// of the content. Empty for collections is allowed.
+	ETag string
+}
+
+// File is an open resource body for reading, as http.ServeContent needs it.
+type File interface {
+	io.ReadSeekCloser
+}
+
+// PutOptions tune Put.
+type PutOptions struct {
+	// ExpectedSize, when >= 0, is the size the body must have (from
+	// Content-Length or X-Expected-Entity-Length); anything else fails with
+	// ErrSizeMismatch and leaves the old content whole.
+	ExpectedSize int64
+	// ModTime, when non-zero, is applied to the new content (X-OC-Mtime).
+	ModTime time.Time
+}
+
+// FS is the storage contract.
+type FS interface {
+	// Stat describes one resource. ErrNotFound when missing (also when a
+	// parent is a file).
+	Stat(ctx context.Context, name string) (Info, error)
+
+	// List streams the members of a collection, in no particular order,
+	// without reading the whole listing into memory. The root's own entry is
+	// not included. Errors are yielded as the second value and end the walk.
+	List(ctx context.Context, name string) iter.Seq2[Info, error]
+
+	// Open opens a file for reading. ErrIsDir for a collection.
+	Open(ctx context.Context, name string) (File, error)
+
+	// Put writes a file atomically: the body is written to a temporary place
+	// that is never listed, then replaces the target in one step, so a
+	// failed or aborted write (an error from r, ctx cancelled, a size
+	// mismatch) leaves the old content whole. created tells whether the
+	// resource did not exist before. ErrNotFound when the parent is
+	// missing, ErrIsDir when the target is a collection.
+	Put(ctx context.Context, name string, r io.Reader, opt PutOptions) (info Info, created bool, err error)
+
+	// Mkdir creates one collection. ErrExist when something is there,
+	// ErrNotFound when the parent is missing.
+	Mkdir(ctx context.Context, name string) error
+
+	// Remove removes a file or an empty collection (ErrNotEmpty otherwise).
+	Remove(ctx context.Context, name string) error
+
+	// CopyFile copies one file's content to dst, atomically replacing what
+	// is at dst (which must not be a collection).
+	CopyFile(ctx context.Context, src, dst string) error
+
+	// Rename moves one file, or a whole collection where the backend can do
+	// that in one step, to dst, which must not exist. A backend that cannot
+	// move collections returns ErrNotSupported and the caller copies then
+	// removes.
+	Rename(ctx context.Context, src, dst string) error
+
+	// SetModTime sets the modification time (Win32LastModifiedTime, X-OC-Mtime).
+	SetModTime(ctx context.Context, name string, t time.Time) error
+}
