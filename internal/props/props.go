@@ -31,15 +31,19 @@ type Patch struct {
 
 // Store holds dead properties keyed by clean path (no trailing slash, "/" for root).
 type Store interface {
-	// Get returns all dead properties of p, sorted by namespace then local name.
+	// Get returns all dead properties of p, sorted by namespace then local
+	// name (byte-wise); none and no error when p has none.
 	Get(ctx context.Context, p string) ([]Property, error)
 
-	// Apply applies the patches to p in order, all or nothing.
+	// Apply applies the patches to p in order, all or nothing. Removing an
+	// absent property is not an error. Limits: MaxValueSize, MaxNameSize,
+	// MaxPerResource (ErrTooLarge).
 	Apply(ctx context.Context, p string, patches []Patch) error
 
 	// Copy copies the properties of src and, when tree is set, of
 	// everything below it, to the same relative paths under dst, replacing
-	// what dst had.
+	// what dst and everything below it had (also when tree is not set:
+	// an overwritten destination is replaced as a whole).
 	Copy(ctx context.Context, src, dst string, tree bool) error
 
 	// Move moves the properties of src and everything below it to dst,

@@ -1,0 +1,204 @@
+package lock_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/davit-dav/davit/internal/lock"
+	"github.com/davit-dav/davit/internal/lock/locktest"
+)
+
+func openDB(t testing.TB, file string, noSync bool) *bbolt.DB {
+	t.Helper()
+	db, err := bbolt.Open(file, 0o600, &bbolt.Options{Timeout: time.Second, NoSync: noSync})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func newBolt(t testing.TB, db *bbolt.DB, opt lock.Options) *lock.Bolt {
+	t.Helper()
+	b, err := lock.NewBolt(db, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestMemory(t *testing.T) {
+	locktest.Run(t, func(t *testing.T, now func() time.Time) lock.Manager {
+		return lock.NewMemory(lock.Options{Now: now})
+	})
+}
+
+func TestBolt(t *testing.T) {
+	locktest.Run(t, func(t *testing.T, now func() time.Time) lock.Manager {
+		db := openDB(t, filepath.Join(t.TempDir(), "locks.db"), true)
+		t.Cleanup(func() { db.Close() })
+		return newBolt(t, db, lock.Options{Now: now})
+	})
+}
+
+func TestBoltReopen(t *testing.T) {
+	ctx := context.Background()
+	file := filepath.Join(t.TempDir(), "locks.db")
+	clk := locktest.NewClock()
+	opt := lock.Options{Now: clk.Now}
+	db := openDB(t, file, false)
+	m := newBolt(t, db, opt)
+	keep, err := m.Create(ctx, lock.Lock{Root: "/a", Depth: lock.Infinity, Exclusive: true,
+		Owner: []byte("<href>me</href>"), Principal: "alice", Timeout: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, err := m.Create(ctx, lock.Lock{Root: "/b", Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone, err := m.Create(ctx, lock.Lock{Root: "/c", Timeout: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Unlock(ctx, gone.Token); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := m.Create(ctx, lock.Lock{Root: "/d"}); err == nil {
+		t.Error("Create on a closed database succeeded")
+	}
+
+	clk.Advance(time.Minute)
+	db = openDB(t, file, false)
+	defer db.Close()
+	m = newBolt(t, db, opt)
+	got, err := m.Get(ctx, keep.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Root != keep.Root || got.Depth != keep.Depth || !got.Exclusive || string(got.Owner) != string(keep.Owner) ||
+		got.Principal != keep.Principal || got.Timeout != keep.Timeout || !got.Expires.Equal(keep.Expires) {
+		t.Errorf("reloaded %+v, want %+v", got, keep)
+	}
+	for _, tok := range []string{short.Token, gone.Token} {
+		if _, err := m.Get(ctx, tok); !errors.Is(err, lock.ErrNoSuchLock) {
+			t.Errorf("Get(%s) after reload = %v, want ErrNoSuchLock", tok, err)
+		}
+	}
+	if _, err := m.Create(ctx, lock.Lock{Root: "/a/x"}); !errors.Is(err, lock.ErrLocked) {
+		t.Errorf("reloaded lock does not conflict: %v", err)
+	}
+	db.View(func(tx *bbolt.Tx) error {
+		if n := tx.Bucket([]byte(lock.BoltBucket)).Stats().KeyN; n != 1 {
+			t.Errorf("%d keys on disk after load, want 1 (expired dropped)", n)
+		}
+		return nil
+	})
+}
+
+func TestOptions(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		max, req, want time.Duration
+	}{
+		{0, 0, lock.DefaultMaxTimeout},
+		{0, 2 * time.Hour, lock.DefaultMaxTimeout},
+		{0, time.Minute, time.Minute},
+		{time.Minute, 0, time.Minute},
+		{time.Minute, time.Second, time.Second},
+		{-1, 0, 0},
+		{-1, 100 * time.Hour, 100 * time.Hour},
+	}
+	for _, tt := range tests {
+		m := lock.NewMemory(lock.Options{MaxTimeout: tt.max})
+		l, err := m.Create(ctx, lock.Lock{Root: "/", Timeout: tt.req})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.Timeout != tt.want || l.Expires.IsZero() != (tt.want == 0) {
+			t.Errorf("max %v req %v: granted %v until %v, want %v", tt.max, tt.req, l.Timeout, l.Expires, tt.want)
+		}
+		r, err := m.Refresh(ctx, l.Token, tt.req)
+		if err != nil || r.Timeout != tt.want {
+			t.Errorf("max %v req %v: refresh granted %v, %v", tt.max, tt.req, r.Timeout, err)
+		}
+	}
+	l, _ := lock.NewMemory(lock.Options{}).Create(ctx, lock.Lock{Root: "/"})
+	if !strings.HasPrefix(l.Token, "urn:uuid:") || len(l.Token) != len("urn:uuid:")+36 {
+		t.Errorf("default token %q", l.Token)
+	}
+	m := lock.NewMemory(lock.Options{NewToken: func() string { return "opaquelocktoken:1" }})
+	if l, _ := m.Create(ctx, lock.Lock{Root: "/a"}); l.Token != "opaquelocktoken:1" {
+		t.Errorf("NewToken ignored: %q", l.Token)
+	}
+	if _, err := m.Create(ctx, lock.Lock{Root: "/b"}); err == nil {
+		t.Error("duplicate token accepted")
+	}
+}
+
+// BenchmarkCreateUnlock is litmus's lockbomb: LOCK then UNLOCK, in a row.
+func BenchmarkCreateUnlock(b *testing.B) {
+	run := func(b *testing.B, m lock.Manager) {
+		ctx := context.Background()
+		// Some unrelated locks, so the index is not empty.
+		for _, p := range []string{"/x", "/y/z", "/lockbomb/other"} {
+			if _, err := m.Create(ctx, lock.Lock{Root: p, Exclusive: true}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			l, err := m.Create(ctx, lock.Lock{Root: "/lockbomb/file", Exclusive: true, Timeout: time.Hour,
+				Owner: []byte("<D:href>litmus</D:href>")})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := m.Unlock(ctx, l.Token); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Run("Memory", func(b *testing.B) { run(b, lock.NewMemory(lock.Options{})) })
+	for _, noSync := range []bool{true, false} {
+		name := "Bolt"
+		if noSync {
+			name = "BoltNoSync"
+		}
+		b.Run(name, func(b *testing.B) {
+			db := openDB(b, filepath.Join(b.TempDir(), "locks.db"), noSync)
+			defer db.Close()
+			run(b, newBolt(b, db, lock.Options{}))
+		})
+	}
+}
+
+// TestBoltSweep checks that expired locks nobody touches again still leave
+// the database.
+func TestBoltSweep(t *testing.T) {
+	ctx := context.Background()
+	clk := locktest.NewClock()
+	db := openDB(t, filepath.Join(t.TempDir(), "locks.db"), true)
+	defer db.Close()
+	m := newBolt(t, db, lock.Options{Now: clk.Now})
+	for _, p := range []string{"/a", "/b/c", "/d"} {
+		if _, err := m.Create(ctx, lock.Lock{Root: p, Timeout: time.Second}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.Advance(time.Hour)
+	if _, err := m.Create(ctx, lock.Lock{Root: "/e"}); err != nil {
+		t.Fatal(err)
+	}
+	db.View(func(tx *bbolt.Tx) error {
+		if n := tx.Bucket([]byte(lock.BoltBucket)).Stats().KeyN; n != 1 {
+			t.Errorf("%d keys on disk after sweep, want 1", n)
+		}
+		return nil
+	})
+}

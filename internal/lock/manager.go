@@ -1,0 +1,404 @@
+package lock
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// DefaultMaxTimeout is the server maximum used when Options.MaxTimeout is 0.
+const DefaultMaxTimeout = time.Hour
+
+// sweepInterval is how often a write sweeps every expired lock out of the
+// index (and the database), so locks on paths nobody touches again do not
+// pile up. Locks met on the way are dropped at once.
+const sweepInterval = time.Minute
+
+// Options tune a manager. The zero value is ready to use.
+type Options struct {
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// NewToken returns a fresh, globally unique lock token (RFC 4918 §6.5).
+	// Default "urn:uuid:" + a random (version 4) UUID.
+	NewToken func() string
+	// MaxTimeout is the longest timeout granted. A request for an infinite
+	// timeout (0) or a longer one is granted MaxTimeout. 0 means
+	// DefaultMaxTimeout; a negative value means no maximum, so infinite
+	// requests are granted as infinite (Timeout 0, zero Expires).
+	MaxTimeout time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.NewToken == nil {
+		o.NewToken = func() string { return "urn:uuid:" + uuid.NewString() }
+	}
+	if o.MaxTimeout == 0 {
+		o.MaxTimeout = DefaultMaxTimeout
+	}
+	return o
+}
+
+// grant returns the timeout granted for a request (0 = infinite).
+func (o Options) grant(requested time.Duration) time.Duration {
+	if o.MaxTimeout < 0 {
+		return requested
+	}
+	if requested == 0 || requested > o.MaxTimeout {
+		return o.MaxTimeout
+	}
+	return requested
+}
+
+// persister writes index changes through to durable storage. put and del
+// are applied together, atomically, before the index changes.
+type persister interface {
+	persist(put []*Lock, del []string) error
+}
+
+// manager is the in-memory index shared by Memory and Bolt.
+//
+// byRoot answers Covering in O(depth of the path); below maps every
+// ancestor of a lock's root to that lock, so Below(p) costs O(locks below
+// p) and each lock costs O(depth) index entries.
+type manager struct {
+	opt   Options
+	store persister // nil: memory only
+
+	mu        sync.RWMutex
+	byToken   map[string]*Lock
+	byRoot    map[string]map[string]*Lock // root -> token -> lock
+	below     map[string]map[string]*Lock // strict ancestor of root -> token -> lock
+	nextSweep time.Time
+}
+
+func newManager(opt Options, store persister) *manager {
+	return &manager{
+		opt:     opt.withDefaults(),
+		store:   store,
+		byToken: make(map[string]*Lock),
+		byRoot:  make(map[string]map[string]*Lock),
+		below:   make(map[string]map[string]*Lock),
+	}
+}
+
+func (m *manager) now() time.Time { return m.opt.Now().Round(0) }
+
+func expired(l *Lock, now time.Time) bool {
+	return !l.Expires.IsZero() && !now.Before(l.Expires)
+}
+
+// ancestors calls f for each strict ancestor of p, nearest first.
+func ancestors(p string, f func(a string)) {
+	for p != "/" {
+		i := strings.LastIndexByte(p, '/')
+		if i == 0 {
+			p = "/"
+		} else {
+			p = p[:i]
+		}
+		f(p)
+	}
+}
+
+func addTo(idx map[string]map[string]*Lock, key string, l *Lock) {
+	s := idx[key]
+	if s == nil {
+		s = make(map[string]*Lock)
+		idx[key] = s
+	}
+	s[l.Token] = l
+}
+
+func removeFrom(idx map[string]map[string]*Lock, key, token string) {
+	if s := idx[key]; s != nil {
+		delete(s, token)
+		if len(s) == 0 {
+			delete(idx, key)
+		}
+	}
+}
+
+func (m *manager) insert(l *Lock) {
+	m.byToken[l.Token] = l
+	addTo(m.byRoot, l.Root, l)
+	ancestors(l.Root, func(a string) { addTo(m.below, a, l) })
+}
+
+func (m *manager) remove(token string) {
+	l := m.byToken[token]
+	if l == nil {
+		return
+	}
+	delete(m.byToken, token)
+	removeFrom(m.byRoot, l.Root, token)
+	ancestors(l.Root, func(a string) { removeFrom(m.below, a, token) })
+}
+
+// commit persists put and del, then applies them to the index. m.mu is held.
+func (m *manager) commit(put []*Lock, del []string) error {
+	if m.store != nil && (len(put) > 0 || len(del) > 0) {
+		if err := m.store.persist(put, del); err != nil {
+			return err
+		}
+	}
+	for _, t := range del {
+		m.remove(t)
+	}
+	for _, l := range put {
+		m.remove(l.Token)
+		m.insert(l)
+	}
+	return nil
+}
+
+// sweep returns the tokens of every expired lock when a sweep is due.
+func (m *manager) sweep(now time.Time) []string {
+	if now.Before(m.nextSweep) {
+		return nil
+	}
+	m.nextSweep = now.Add(sweepInterval)
+	var del []string
+	for t, l := range m.byToken {
+		if expired(l, now) {
+			del = append(del, t)
+		}
+	}
+	return del
+}
+
+func validPath(p string) bool {
+	return p != "" && p[0] == '/' && path.Clean(p) == p && !strings.ContainsRune(p, 0)
+}
+
+// check returns the context's error or an error for an invalid path.
+func check(ctx context.Context, p string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if !validPath(p) {
+		return fmt.Errorf("lock: invalid path %q", p)
+	}
+	return nil
+}
+
+func clone(l *Lock) Lock {
+	c := *l
+	c.Owner = slices.Clone(l.Owner)
+	return c
+}
+
+// conflicts reports whether an existing lock and a request are incompatible.
+func conflicts(have *Lock, req *Lock) bool { return have.Exclusive || req.Exclusive }
+
+// Create implements Manager. The requested Timeout is capped to
+// Options.MaxTimeout (0 asks for infinite).
+func (m *manager) Create(ctx context.Context, l Lock) (Lock, error) {
+	if err := ctx.Err(); err != nil {
+		return Lock{}, err
+	}
+	if !validPath(l.Root) {
+		return Lock{}, fmt.Errorf("lock: invalid root %q", l.Root)
+	}
+	if l.Depth != 0 && l.Depth != Infinity {
+		return Lock{}, fmt.Errorf("lock: invalid depth %d", l.Depth)
+	}
+	if l.Timeout < 0 {
+		return Lock{}, fmt.Errorf("lock: negative timeout %v", l.Timeout)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	del := m.sweep(now)
+	var err error
+	visit := func(have *Lock) {
+		switch {
+		case expired(have, now):
+			del = append(del, have.Token)
+		case conflicts(have, &l):
+			err = fmt.Errorf("%w: %s by %s", ErrLocked, l.Root, have.Root)
+		}
+	}
+	for _, have := range m.byRoot[l.Root] {
+		visit(have)
+	}
+	ancestors(l.Root, func(a string) {
+		for _, have := range m.byRoot[a] {
+			if have.Depth == Infinity {
+				visit(have)
+			}
+		}
+	})
+	if l.Depth == Infinity {
+		for _, have := range m.below[l.Root] {
+			visit(have)
+		}
+	}
+	if err != nil {
+		if len(del) > 0 { // clean up on the way; the conflict stands either way
+			_ = m.commit(nil, del)
+		}
+		return Lock{}, err
+	}
+	l.Token = m.opt.NewToken()
+	if _, dup := m.byToken[l.Token]; dup {
+		return Lock{}, fmt.Errorf("lock: token generator returned a duplicate %q", l.Token)
+	}
+	l.Owner = slices.Clone(l.Owner)
+	m.setTimeout(&l, l.Timeout, now)
+	if err := m.commit([]*Lock{&l}, del); err != nil {
+		return Lock{}, err
+	}
+	return clone(&l), nil
+}
+
+func (m *manager) setTimeout(l *Lock, requested time.Duration, now time.Time) {
+	l.Timeout = m.opt.grant(requested)
+	l.Expires = time.Time{}
+	if l.Timeout != 0 {
+		l.Expires = now.Add(l.Timeout)
+	}
+}
+
+// Refresh implements Manager. The timeout is capped as in Create.
+func (m *manager) Refresh(ctx context.Context, token string, timeout time.Duration) (Lock, error) {
+	if err := ctx.Err(); err != nil {
+		return Lock{}, err
+	}
+	if timeout < 0 {
+		return Lock{}, fmt.Errorf("lock: negative timeout %v", timeout)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	l, err := m.live(token, now)
+	if err != nil {
+		return Lock{}, err
+	}
+	n := *l
+	m.setTimeout(&n, timeout, now)
+	if err := m.commit([]*Lock{&n}, m.sweep(now)); err != nil {
+		return Lock{}, err
+	}
+	return clone(&n), nil
+}
+
+// live returns the unexpired lock with this token, dropping it when it has
+// expired. m.mu is held for writing.
+func (m *manager) live(token string, now time.Time) (*Lock, error) {
+	l := m.byToken[token]
+	if l == nil {
+		return nil, fmt.Errorf("%w: %s", ErrNoSuchLock, token)
+	}
+	if expired(l, now) {
+		if err := m.commit(nil, []string{token}); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %s expired", ErrNoSuchLock, token)
+	}
+	return l, nil
+}
+
+// Unlock implements Manager. An expired token is ErrNoSuchLock.
+func (m *manager) Unlock(ctx context.Context, token string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	if _, err := m.live(token, now); err != nil {
+		return err
+	}
+	return m.commit(nil, append(m.sweep(now), token))
+}
+
+// Get implements Manager.
+func (m *manager) Get(ctx context.Context, token string) (Lock, error) {
+	if err := ctx.Err(); err != nil {
+		return Lock{}, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	l := m.byToken[token]
+	if l == nil || expired(l, m.now()) {
+		return Lock{}, fmt.Errorf("%w: %s", ErrNoSuchLock, token)
+	}
+	return clone(l), nil
+}
+
+// Covering implements Manager in O(depth of p + locks found). The result is
+// sorted by root (so shallowest first), then token.
+func (m *manager) Covering(ctx context.Context, p string) ([]Lock, error) {
+	if err := check(ctx, p); err != nil {
+		return nil, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	now := m.now()
+	var out []Lock
+	add := func(s map[string]*Lock, needInfinity bool) {
+		for _, l := range s {
+			if (!needInfinity || l.Depth == Infinity) && !expired(l, now) {
+				out = append(out, clone(l))
+			}
+		}
+	}
+	add(m.byRoot[p], false)
+	ancestors(p, func(a string) { add(m.byRoot[a], true) })
+	sortLocks(out)
+	return out, nil
+}
+
+// Below implements Manager in O(locks rooted below p), expired ones
+// included, through the ancestor index. The result is sorted by root, then
+// token.
+func (m *manager) Below(ctx context.Context, p string) ([]Lock, error) {
+	if err := check(ctx, p); err != nil {
+		return nil, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	now := m.now()
+	var out []Lock
+	for _, l := range m.below[p] {
+		if !expired(l, now) {
+			out = append(out, clone(l))
+		}
+	}
+	sortLocks(out)
+	return out, nil
+}
+
+// RemoveTree implements Manager in O(locks at or below p).
+func (m *manager) RemoveTree(ctx context.Context, p string) error {
+	if err := check(ctx, p); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	del := m.sweep(m.now())
+	for t := range m.byRoot[p] {
+		del = append(del, t)
+	}
+	for t := range m.below[p] {
+		del = append(del, t)
+	}
+	slices.Sort(del)
+	return m.commit(nil, slices.Compact(del))
+}
+
+func sortLocks(ls []Lock) {
+	slices.SortFunc(ls, func(a, b Lock) int {
+		return cmp.Or(cmp.Compare(a.Root, b.Root), cmp.Compare(a.Token, b.Token))
+	})
+}

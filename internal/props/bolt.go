@@ -1,0 +1,242 @@
+package props
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/xml"
+	"errors"
+	"fmt"
+
+	"go.etcd.io/bbolt"
+)
+
+// BoltBucket is the bbolt bucket holding the properties, so the database
+// may be shared with other stores.
+const BoltBucket = "props"
+
+// Bolt is a Store that persists properties in a bbolt database. Each
+// property is one key, path + "\x00" + namespace + "\x00" + local name, so
+// a resource's properties are one contiguous, sorted range; the value is
+// the uvarint length of Lang, Lang, then Inner. Get and Apply cost
+// O(log keys + properties of the resource); Copy, Move and Delete cost
+// O(log keys + keys in the trees involved). Every method is one
+// transaction.
+type Bolt struct {
+	db *bbolt.DB
+}
+
+var _ Store = (*Bolt)(nil)
+
+// NewBolt returns a Store on db, creating its bucket if needed.
+func NewBolt(db *bbolt.DB) (*Bolt, error) {
+	err := db.Update(func(tx *bbolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists([]byte(BoltBucket))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("props: create %s bucket: %w", BoltBucket, err)
+	}
+	return &Bolt{db: db}, nil
+}
+
+var errNoBucket = errors.New("props: bucket " + BoltBucket + " missing")
+
+func (s *Bolt) view(f func(b *bbolt.Bucket) error) error {
+	return s.db.View(func(tx *bbolt.Tx) error {
+		b := tx.Bucket([]byte(BoltBucket))
+		if b == nil {
+			return errNoBucket
+		}
+		return f(b)
+	})
+}
+
+func (s *Bolt) update(f func(b *bbolt.Bucket) error) error {
+	return s.db.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket([]byte(BoltBucket))
+		if b == nil {
+			return errNoBucket
+		}
+		return f(b)
+	})
+}
+
+func key(p string, n xml.Name) []byte {
+	return []byte(p + "\x00" + n.Space + "\x00" + n.Local)
+}
+
+func encode(pr Property) []byte {
+	v := binary.AppendUvarint(make([]byte, 0, binary.MaxVarintLen64+len(pr.Lang)+len(pr.Inner)), uint64(len(pr.Lang)))
+	v = append(v, pr.Lang...)
+	return append(v, pr.Inner...)
+}
+
+// decode builds a Property from a key and value of resource prefix pre,
+// copying out of the transaction's memory.
+func decode(pre, k, v []byte) (Property, error) {
+	name := k[len(pre):]
+	i := bytes.IndexByte(name, 0)
+	n, w := binary.Uvarint(v)
+	if i < 0 || w <= 0 || uint64(len(v)-w) < n {
+		return Property{}, fmt.Errorf("props: corrupt entry %q", k)
+	}
+	return Property{
+		Name:  xml.Name{Space: string(name[:i]), Local: string(name[i+1:])},
+		Lang:  string(v[w : w+int(n)]),
+		Inner: bytes.Clone(v[w+int(n):]),
+	}, nil
+}
+
+// Get implements Store.
+func (s *Bolt) Get(ctx context.Context, p string) ([]Property, error) {
+	if err := check(ctx, p); err != nil {
+		return nil, err
+	}
+	var out []Property
+	pre := []byte(p + "\x00")
+	err := s.view(func(b *bbolt.Bucket) error {
+		c := b.Cursor()
+		for k, v := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre); k, v = c.Next() {
+			pr, err := decode(pre, k, v)
+			if err != nil {
+				return err
+			}
+			out = append(out, pr)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Apply implements Store.
+func (s *Bolt) Apply(ctx context.Context, p string, patches []Patch) error {
+	if err := check(ctx, p); err != nil {
+		return err
+	}
+	sets := false
+	for _, pt := range patches {
+		if err := checkPatch(pt); err != nil {
+			return err
+		}
+		sets = sets || !pt.Remove
+	}
+	return s.update(func(b *bbolt.Bucket) error {
+		for _, pt := range patches {
+			k := key(p, pt.Prop.Name)
+			if len(k) > bbolt.MaxKeySize {
+				return fmt.Errorf("%w: key for {%s}%s on %s", ErrTooLarge, pt.Prop.Name.Space, pt.Prop.Name.Local, p)
+			}
+			var err error
+			if pt.Remove {
+				err = b.Delete(k)
+			} else {
+				err = b.Put(k, encode(pt.Prop))
+			}
+			if err != nil {
+				return fmt.Errorf("props: apply to %s: %w", p, err)
+			}
+		}
+		if !sets {
+			return nil
+		}
+		pre := []byte(p + "\x00")
+		n := 0
+		c := b.Cursor()
+		for k, _ := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre); k, _ = c.Next() {
+			if n++; n > MaxPerResource {
+				return errTooMany(p)
+			}
+		}
+		return nil
+	})
+}
+
+type entry struct{ k, v []byte }
+
+// collect returns copies of the entries of p and, when tree is set, of
+// everything below it.
+func collect(b *bbolt.Bucket, p string, tree bool) []entry {
+	prefixes := []string{p + "\x00"}
+	if tree {
+		prefixes = append(prefixes, p+"/")
+		if p == "/" {
+			prefixes = []string{"/"}
+		}
+	}
+	var out []entry
+	c := b.Cursor()
+	for _, pre := range prefixes {
+		for k, v := c.Seek([]byte(pre)); k != nil && bytes.HasPrefix(k, []byte(pre)); k, v = c.Next() {
+			out = append(out, entry{bytes.Clone(k), bytes.Clone(v)})
+		}
+	}
+	return out
+}
+
+func deleteAll(b *bbolt.Bucket, es []entry) error {
+	for _, e := range es {
+		if err := b.Delete(e.k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Copy implements Store. Whatever dst and everything below it had is
+// removed first, even when tree is false.
+func (s *Bolt) Copy(ctx context.Context, src, dst string, tree bool) error {
+	return s.transfer(ctx, src, dst, tree, false)
+}
+
+// Move implements Store.
+func (s *Bolt) Move(ctx context.Context, src, dst string) error {
+	return s.transfer(ctx, src, dst, true, true)
+}
+
+func (s *Bolt) transfer(ctx context.Context, src, dst string, tree, move bool) error {
+	if err := check(ctx, src); err != nil {
+		return err
+	}
+	if err := checkPath(dst); err != nil {
+		return err
+	}
+	err := s.update(func(b *bbolt.Bucket) error {
+		from := collect(b, src, tree)
+		if move {
+			if err := deleteAll(b, from); err != nil {
+				return err
+			}
+		}
+		if err := deleteAll(b, collect(b, dst, true)); err != nil {
+			return err
+		}
+		for _, e := range from {
+			i := bytes.IndexByte(e.k, 0)
+			k := append([]byte(rebase(string(e.k[:i]), src, dst)), e.k[i:]...)
+			if err := b.Put(k, e.v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("props: %s to %s: %w", src, dst, err)
+	}
+	return nil
+}
+
+// Delete implements Store.
+func (s *Bolt) Delete(ctx context.Context, p string) error {
+	if err := check(ctx, p); err != nil {
+		return err
+	}
+	err := s.update(func(b *bbolt.Bucket) error { return deleteAll(b, collect(b, p, true)) })
+	if err != nil {
+		return fmt.Errorf("props: delete %s: %w", p, err)
+	}
+	return nil
+}
