@@ -1,0 +1,249 @@
+package dav
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/davit-dav/davit/internal/header"
+	"github.com/davit-dav/davit/internal/lock"
+	"github.com/davit-dav/davit/internal/storage"
+)
+
+// lockInfo is a parsed DAV:lockinfo body (RFC 4918 §14.11).
+type lockInfo struct {
+	exclusive bool
+	owner     []byte
+}
+
+func (h *Handler) parseLockInfo(w http.ResponseWriter, r *http.Request) (li lockInfo, empty bool, err error) {
+	if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
+		return li, true, nil
+	}
+	d := h.newBodyDecoder(w, r)
+	root, err := d.root()
+	if errors.Is(err, errEmptyBody) {
+		return li, true, nil
+	}
+	if err != nil {
+		return li, false, badXML(err)
+	}
+	if !isDAV(root.Name, "lockinfo") {
+		return li, false, errorf(http.StatusBadRequest, "", "the body is not a DAV:lockinfo")
+	}
+	var scope, write bool
+	for {
+		t, ok, err := d.child()
+		if err != nil {
+			return li, false, badXML(err)
+		}
+		if !ok {
+			break
+		}
+		switch {
+		case isDAV(t.Name, "lockscope"), isDAV(t.Name, "locktype"):
+			for {
+				c, ok, err := d.child()
+				if err != nil {
+					return li, false, badXML(err)
+				}
+				if !ok {
+					break
+				}
+				switch {
+				case isDAV(c.Name, "exclusive"):
+					li.exclusive, scope = true, true
+				case isDAV(c.Name, "shared"):
+					scope = true
+				case isDAV(c.Name, "write"):
+					write = true
+				}
+				if err := d.skip(); err != nil {
+					return li, false, badXML(err)
+				}
+			}
+		case isDAV(t.Name, "owner"):
+			p, err := d.inner(t)
+			if err != nil {
+				return li, false, badXML(err)
+			}
+			li.owner = p.Inner
+		default:
+			if err := d.skip(); err != nil {
+				return li, false, badXML(err)
+			}
+		}
+	}
+	if err := d.end(); err != nil {
+		return li, false, badXML(err)
+	}
+	if !scope || !write {
+		return li, false, errorf(http.StatusBadRequest, "", "lockinfo needs a lockscope and a write locktype")
+	}
+	return li, false, nil
+}
+
+// lock serves LOCK (RFC 4918 §9.10): a new lock, or with no body the
+// refresh of the lock named in the If header. Locking an unmapped URL
+// creates an empty resource (§7.3).
+func (h *Handler) lock(w http.ResponseWriter, r *http.Request, p string) error {
+	ctx := r.Context()
+	depth, _, err := header.ParseDepth(r.Header.Get("Depth"))
+	if err != nil {
+		return &Error{Status: http.StatusBadRequest, Reason: "malformed Depth header", Err: err}
+	}
+	depth = depth.Or(header.DepthInfinity)
+	if depth == header.Depth1 {
+		return errorf(http.StatusBadRequest, "", "Depth must be 0 or infinity for LOCK")
+	}
+	var timeout time.Duration // 0 asks for infinite; the manager caps it
+	if v := r.Header.Get("Timeout"); v != "" {
+		d, infinite, err := header.ParseTimeout(v)
+		if err != nil {
+			return &Error{Status: http.StatusBadRequest, Reason: "malformed Timeout header", Err: err}
+		}
+		if !infinite {
+			timeout = d
+		}
+	}
+	li, empty, err := h.parseLockInfo(w, r)
+	if err != nil {
+		return err
+	}
+	if empty {
+		return h.refresh(w, r, p, timeout)
+	}
+	info, err := h.fs.Stat(ctx, p)
+	exists := err == nil
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	if err := h.checkConditions(r, p, info, exists); err != nil {
+		return err
+	}
+	if !exists {
+		if err := h.checkLocks(r, writeTarget{path: p, membership: true}); err != nil {
+			return err
+		}
+	}
+	l := lock.Lock{Root: p, Depth: 0, Exclusive: li.exclusive, Owner: li.owner, Timeout: timeout, Principal: userOf(r)}
+	if depth == header.DepthInfinity {
+		l.Depth = lock.Infinity
+	}
+	created := false
+	if !exists {
+		if _, created, err = h.fs.Put(ctx, p, http.NoBody, storage.PutOptions{ExpectedSize: 0}); err != nil {
+			if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrNotDir) {
+				return errorf(http.StatusConflict, "", "the parent collection does not exist")
+			}
+			return err
+		}
+	}
+	l, err = h.locks.Create(ctx, l)
+	if err != nil {
+		if created {
+			h.fs.Remove(ctx, p)
+		}
+		if errors.Is(err, lock.ErrLocked) {
+			return h.conflict(r, p, depth == header.DepthInfinity, err)
+		}
+		return err
+	}
+	w.Header().Set("Lock-Token", "<"+l.Token+">")
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	h.writeLockDiscovery(w, status, l)
+	return nil
+}
+
+// conflict builds the 423 for a LOCK that meets another lock, naming the
+// roots of the conflicting locks (§9.10.7 DAV:no-conflicting-lock).
+func (h *Handler) conflict(r *http.Request, p string, deep bool, cause error) error {
+	e := &Error{Status: http.StatusLocked, Cond: "no-conflicting-lock", Reason: "locked", Err: cause}
+	cov, _ := h.locks.Covering(r.Context(), p)
+	var below []lock.Lock
+	if deep {
+		below, _ = h.locks.Below(r.Context(), p)
+	}
+	for _, l := range append(cov, below...) {
+		e.Hrefs = append(e.Hrefs, h.href(l.Root, false))
+	}
+	return e
+}
+
+// refresh resets the timeout of the lock whose token the If header names
+// (§9.10.2).
+func (h *Handler) refresh(w http.ResponseWriter, r *http.Request, p string, timeout time.Duration) error {
+	ih, err := parseIf(r)
+	if err != nil {
+		return err
+	}
+	tokens := ih.SubmittedTokens()
+	if len(tokens) == 0 {
+		return errorf(http.StatusBadRequest, "", "a lock refresh needs the lock token in an If header")
+	}
+	for _, tok := range tokens {
+		l, err := h.locks.Get(r.Context(), tok)
+		if err != nil || !l.Covers(p) {
+			continue
+		}
+		if l.Principal != "" && l.Principal != userOf(r) {
+			return errorf(http.StatusForbidden, "", "the lock belongs to another user")
+		}
+		if l, err = h.locks.Refresh(r.Context(), tok, timeout); err != nil {
+			return err
+		}
+		h.writeLockDiscovery(w, http.StatusOK, l)
+		return nil
+	}
+	return &Error{Status: http.StatusPreconditionFailed, Cond: "lock-token-matches-request-uri", Reason: "no lock with that token covers this resource"}
+}
+
+// writeLockDiscovery answers a LOCK with the lock in a DAV:prop body.
+func (h *Handler) writeLockDiscovery(w http.ResponseWriter, status int, l lock.Lock) {
+	b := []byte(`<?xml version="1.0" encoding="utf-8"?>` + "\n" + `<D:prop xmlns:D="DAV:"><D:lockdiscovery>`)
+	b = h.appendActiveLock(b, l)
+	b = append(b, "</D:lockdiscovery></D:prop>\n"...)
+	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+// unlock serves UNLOCK (RFC 4918 §9.11).
+func (h *Handler) unlock(w http.ResponseWriter, r *http.Request, p string) error {
+	tok, err := header.ParseLockToken(r.Header.Get("Lock-Token"))
+	if err != nil {
+		return &Error{Status: http.StatusBadRequest, Reason: "missing or malformed Lock-Token header", Err: err}
+	}
+	l, err := h.locks.Get(r.Context(), tok)
+	if err != nil || !l.Covers(p) {
+		return &Error{Status: http.StatusConflict, Cond: "lock-token-matches-request-uri", Reason: "no lock with that token covers this resource", Err: err}
+	}
+	if l.Principal != "" && l.Principal != userOf(r) {
+		return errorf(http.StatusForbidden, "", "the lock belongs to another user")
+	}
+	if err := h.locks.Unlock(r.Context(), tok); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// userOf returns the authenticated user of the request ("" when anonymous).
+func userOf(r *http.Request) string {
+	if u, ok := r.Context().Value(userKey{}).(string); ok {
+		return u
+	}
+	return ""
+}
+
+// userKey is the context key under which authentication stores the user.
+type userKey struct{}
+
+// WithUser returns a request context carrying the authenticated user, for
+// the lock ownership checks.
+func WithUser(r *http.Request, user string) *http.Request {
+	return r.WithContext(contextWithUser(r.Context(), user))
+}

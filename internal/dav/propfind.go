@@ -1,0 +1,427 @@
+package dav
+
+import (
+	"context"
+	"encoding/xml"
+	"errors"
+	"net/http"
+	"path"
+	"strconv"
+	"time"
+
+	"github.com/davit-dav/davit/internal/header"
+	"github.com/davit-dav/davit/internal/lock"
+	"github.com/davit-dav/davit/internal/props"
+	"github.com/davit-dav/davit/internal/storage"
+	"github.com/davit-dav/davit/multistatus"
+)
+
+type propfindKind int
+
+const (
+	allProp propfindKind = iota
+	propName
+	namedProps
+)
+
+// propfindRequest is a parsed PROPFIND body (RFC 4918 §14.20).
+type propfindRequest struct {
+	kind    propfindKind
+	names   []xml.Name // namedProps: the properties asked for
+	include []xml.Name // allProp: extra properties (DAV:include)
+}
+
+// parsePropfind reads the body; none at all means allprop (§9.1).
+func (h *Handler) parsePropfind(w http.ResponseWriter, r *http.Request) (propfindRequest, error) {
+	var req propfindRequest
+	if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
+		return req, nil
+	}
+	d := h.newBodyDecoder(w, r)
+	root, err := d.root()
+	if errors.Is(err, errEmptyBody) {
+		return req, nil
+	}
+	if err != nil {
+		return req, badXML(err)
+	}
+	if !isDAV(root.Name, "propfind") {
+		return req, errorf(http.StatusBadRequest, "", "the body is not a DAV:propfind")
+	}
+	seen := 0
+	for {
+		t, ok, err := d.child()
+		if err != nil {
+			return req, badXML(err)
+		}
+		if !ok {
+			break
+		}
+		switch {
+		case isDAV(t.Name, "allprop"):
+			req.kind, seen = allProp, seen+1
+			err = d.skip()
+		case isDAV(t.Name, "propname"):
+			req.kind, seen = propName, seen+1
+			err = d.skip()
+		case isDAV(t.Name, "prop"):
+			req.kind, seen = namedProps, seen+1
+			req.names, err = d.names()
+		case isDAV(t.Name, "include"):
+			req.include, err = d.names()
+		default:
+			err = d.skip()
+		}
+		if err != nil {
+			return req, badXML(err)
+		}
+	}
+	if err := d.end(); err != nil {
+		return req, badXML(err)
+	}
+	if seen != 1 {
+		return req, errorf(http.StatusBadRequest, "", "propfind needs exactly one of allprop, propname and prop")
+	}
+	return req, nil
+}
+
+// names reads the child element names of the element just returned.
+func (d *bodyDecoder) names() ([]xml.Name, error) {
+	var out []xml.Name
+	for {
+		t, ok, err := d.child()
+		if err != nil || !ok {
+			return out, err
+		}
+		out = append(out, t.Name)
+		if err := d.skip(); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// propfind answers PROPFIND (RFC 4918 §9.1): everything that can fail as
+// a whole is checked first; then one response per resource is streamed,
+// with memory independent of the number of resources.
+func (h *Handler) propfind(w http.ResponseWriter, r *http.Request, p string) error {
+	ctx := r.Context()
+	depth, noroot, err := header.ParseDepth(r.Header.Get("Depth"))
+	if err != nil {
+		return &Error{Status: http.StatusBadRequest, Reason: "malformed Depth header", Err: err}
+	}
+	depth = depth.Or(header.DepthInfinity)
+	req, err := h.parsePropfind(w, r)
+	if err != nil {
+		return err
+	}
+	info, err := h.fs.Stat(ctx, p)
+	if err != nil {
+		return err
+	}
+	if depth == header.DepthInfinity && info.IsDir {
+		if h.cfg.MaxInfinityEntries < 0 || !h.countBelow(ctx, p, h.cfg.MaxInfinityEntries) {
+			return &Error{Status: http.StatusForbidden, Cond: "propfind-finite-depth", Reason: "Depth: infinity is limited on this server"}
+		}
+	}
+	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	w.WriteHeader(http.StatusMultiStatus)
+	pw := &propWriter{h: h, ctx: ctx, req: req, ms: multistatus.NewWriter(w)}
+	if !noroot || depth == header.Depth0 {
+		if err := pw.write(p, info); err != nil {
+			panic(http.ErrAbortHandler) // never pass a cut listing off as whole
+		}
+	}
+	if info.IsDir && depth != header.Depth0 {
+		if err := pw.walk(p, depth == header.DepthInfinity); err != nil {
+			h.log.ErrorContext(ctx, "propfind listing failed", "path", p, "err", err)
+			panic(http.ErrAbortHandler)
+		}
+	}
+	if err := pw.ms.Close(); err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	return nil
+}
+
+// countBelow reports whether the tree below p holds at most limit entries,
+// reading names only and stopping as soon as the limit is passed.
+func (h *Handler) countBelow(ctx context.Context, p string, limit int) bool {
+	n := 0
+	var rec func(string) bool
+	rec = func(dir string) bool {
+		for child, err := range h.fs.List(ctx, dir) {
+			if err != nil {
+				return true // the walk itself will report it
+			}
+			if n++; n > limit {
+				return false
+			}
+			if child.IsDir && !rec(path.Join(dir, child.Name)) {
+				return false
+			}
+		}
+		return true
+	}
+	return rec(p)
+}
+
+// propWriter builds and writes the responses of one PROPFIND, reusing its
+// buffers from one resource to the next.
+type propWriter struct {
+	h     *Handler
+	ctx   context.Context
+	req   propfindRequest
+	ms    *multistatus.Writer
+	ok    []multistatus.Property
+	miss  []multistatus.Property
+	arena []byte
+	resp  multistatus.Response
+	pss   [2]multistatus.Propstat
+	hrefs [1]string
+}
+
+func (pw *propWriter) walk(dir string, deep bool) error {
+	for child, err := range pw.h.fs.List(pw.ctx, dir) {
+		if err != nil {
+			return err
+		}
+		if err := pw.ctx.Err(); err != nil {
+			return err
+		}
+		cp := path.Join(dir, child.Name)
+		if err := pw.write(cp, child); err != nil {
+			return err
+		}
+		if deep && child.IsDir {
+			if err := pw.walk(cp, true); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// write writes the response for one resource.
+func (pw *propWriter) write(p string, info storage.Info) error {
+	pw.ok, pw.miss, pw.arena = pw.ok[:0], pw.miss[:0], pw.arena[:0]
+	var dead []props.Property
+	if pw.req.kind != namedProps || pw.needsDead() {
+		var err error
+		if dead, err = pw.h.props.Get(pw.ctx, p); err != nil {
+			return err
+		}
+	}
+	switch pw.req.kind {
+	case propName:
+		for _, lp := range liveProps {
+			if lp.applies(info) {
+				pw.ok = append(pw.ok, multistatus.Property{Name: davName(lp.name)})
+			}
+		}
+		for _, d := range dead {
+			if !pw.isLive(d.Name, info) {
+				pw.ok = append(pw.ok, multistatus.Property{Name: d.Name})
+			}
+		}
+	case allProp:
+		for _, lp := range liveProps {
+			if lp.applies(info) {
+				pw.addLive(lp, p, info, dead)
+			}
+		}
+		for _, d := range dead {
+			if !pw.isLive(d.Name, info) {
+				pw.ok = append(pw.ok, multistatus.Property(d))
+			}
+		}
+		for _, n := range pw.req.include {
+			if lp := findLive(n); lp != nil && !lp.applies(info) {
+				pw.miss = append(pw.miss, multistatus.Property{Name: n})
+			} else if lp == nil && !hasDead(dead, n) {
+				pw.miss = append(pw.miss, multistatus.Property{Name: n})
+			}
+		}
+	case namedProps:
+		for _, n := range pw.req.names {
+			if lp := findLive(n); lp != nil {
+				if lp.applies(info) {
+					pw.addLive(*lp, p, info, dead)
+				} else {
+					pw.miss = append(pw.miss, multistatus.Property{Name: n})
+				}
+			} else if i := deadIndex(dead, n); i >= 0 {
+				pw.ok = append(pw.ok, multistatus.Property(dead[i]))
+			} else {
+				pw.miss = append(pw.miss, multistatus.Property{Name: n})
+			}
+		}
+	}
+	pw.hrefs[0] = pw.h.href(p, info.IsDir)
+	pw.resp = multistatus.Response{Hrefs: pw.hrefs[:]}
+	pss := pw.pss[:0]
+	if len(pw.ok) > 0 || len(pw.miss) == 0 {
+		pss = append(pss, multistatus.Propstat{Props: pw.ok, Status: statusOK})
+	}
+	if len(pw.miss) > 0 {
+		pss = append(pss, multistatus.Propstat{Props: pw.miss, Status: statusNotFound})
+	}
+	pw.resp.Propstats = pss
+	return pw.ms.Write(&pw.resp)
+}
+
+var (
+	statusOK       = multistatus.NewStatus(http.StatusOK)
+	statusNotFound = multistatus.NewStatus(http.StatusNotFound)
+)
+
+func (pw *propWriter) needsDead() bool {
+	for _, n := range pw.req.names {
+		if lp := findLive(n); lp == nil || lp.deadOverride {
+			return true
+		}
+	}
+	return false
+}
+
+// isLive reports whether a dead property is shadowed by a live one.
+func (pw *propWriter) isLive(n xml.Name, info storage.Info) bool {
+	lp := findLive(n)
+	return lp != nil && lp.applies(info)
+}
+
+func (pw *propWriter) addLive(lp liveProp, p string, info storage.Info, dead []props.Property) {
+	if lp.deadOverride {
+		if i := deadIndex(dead, davName(lp.name)); i >= 0 {
+			pw.ok = append(pw.ok, multistatus.Property(dead[i]))
+			return
+		}
+	}
+	start := len(pw.arena)
+	pw.arena = lp.value(pw, p, info, pw.arena)
+	pw.ok = append(pw.ok, multistatus.Property{Name: davName(lp.name), Inner: pw.arena[start:len(pw.arena):len(pw.arena)]})
+}
+
+func deadIndex(dead []props.Property, n xml.Name) int {
+	for i := range dead {
+		if dead[i].Name == n {
+			return i
+		}
+	}
+	return -1
+}
+
+func hasDead(dead []props.Property, n xml.Name) bool { return deadIndex(dead, n) >= 0 }
+
+// liveProp is a property the server computes (RFC 4918 §15).
+type liveProp struct {
+	name string // local name in DAV:
+	// value appends the property's inner XML to b.
+	value func(pw *propWriter, p string, info storage.Info, b []byte) []byte
+	// files, dirs: the kinds of resource that have it.
+	files, dirs bool
+	// protected: PROPPATCH refuses it (cannot-modify-protected-property).
+	protected bool
+	// deadOverride: a value set by PROPPATCH is served instead.
+	deadOverride bool
+}
+
+func (lp liveProp) applies(info storage.Info) bool {
+	if info.IsDir {
+		return lp.dirs
+	}
+	return lp.files
+}
+
+var liveProps = []liveProp{
+	{name: "creationdate", files: true, dirs: true, protected: true, value: func(_ *propWriter, _ string, info storage.Info, b []byte) []byte {
+		return info.ModTime.UTC().AppendFormat(b, time.RFC3339)
+	}},
+	{name: "displayname", files: true, dirs: true, deadOverride: true, value: func(_ *propWriter, _ string, info storage.Info, b []byte) []byte {
+		return appendEscaped(b, info.Name)
+	}},
+	{name: "getcontentlength", files: true, protected: true, value: func(_ *propWriter, _ string, info storage.Info, b []byte) []byte {
+		return strconv.AppendInt(b, info.Size, 10)
+	}},
+	{name: "getcontenttype", files: true, protected: true, value: func(_ *propWriter, _ string, info storage.Info, b []byte) []byte {
+		return appendEscaped(b, contentType(info.Name))
+	}},
+	{name: "getetag", files: true, protected: true, value: func(_ *propWriter, _ string, info storage.Info, b []byte) []byte {
+		return appendEscaped(b, info.ETag)
+	}},
+	{name: "getlastmodified", files: true, dirs: true, protected: true, value: func(_ *propWriter, _ string, info storage.Info, b []byte) []byte {
+		return info.ModTime.UTC().AppendFormat(b, http.TimeFormat)
+	}},
+	{name: "resourcetype", files: true, dirs: true, protected: true, value: func(_ *propWriter, _ string, info storage.Info, b []byte) []byte {
+		if info.IsDir {
+			return append(b, "<D:collection/>"...)
+		}
+		return b
+	}},
+	{name: "supportedlock", files: true, dirs: true, protected: true, value: func(_ *propWriter, _ string, _ storage.Info, b []byte) []byte {
+		return append(b, supportedLock...)
+	}},
+	{name: "lockdiscovery", files: true, dirs: true, protected: true, value: func(pw *propWriter, p string, _ storage.Info, b []byte) []byte {
+		locks, err := pw.h.locks.Covering(pw.ctx, p)
+		if err != nil {
+			return b
+		}
+		for _, l := range locks {
+			b = pw.h.appendActiveLock(b, l)
+		}
+		return b
+	}},
+}
+
+const supportedLock = "<D:lockentry><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockentry>" +
+	"<D:lockentry><D:lockscope><D:shared/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockentry>"
+
+func findLive(n xml.Name) *liveProp {
+	if n.Space != "DAV:" {
+		return nil
+	}
+	for i := range liveProps {
+		if liveProps[i].name == n.Local {
+			return &liveProps[i]
+		}
+	}
+	return nil
+}
+
+// appendActiveLock appends a DAV:activelock element (RFC 4918 §14.1).
+func (h *Handler) appendActiveLock(b []byte, l lock.Lock) []byte {
+	b = append(b, "<D:activelock><D:locktype><D:write/></D:locktype><D:lockscope>"...)
+	if l.Exclusive {
+		b = append(b, "<D:exclusive/>"...)
+	} else {
+		b = append(b, "<D:shared/>"...)
+	}
+	b = append(b, "</D:lockscope><D:depth>"...)
+	if l.Depth == lock.Infinity {
+		b = append(b, "infinity"...)
+	} else {
+		b = append(b, '0')
+	}
+	b = append(b, "</D:depth>"...)
+	if len(l.Owner) > 0 {
+		b = append(b, "<D:owner>"...)
+		b = append(b, l.Owner...)
+		b = append(b, "</D:owner>"...)
+	}
+	b = append(b, "<D:timeout>"...)
+	if l.Timeout == 0 {
+		b = append(b, "Infinite"...)
+	} else {
+		left := l.Expires.Sub(h.cfg.Now())
+		if left < time.Second {
+			left = time.Second
+		}
+		b = append(b, "Second-"...)
+		b = strconv.AppendInt(b, int64(left/time.Second), 10)
+	}
+	b = append(b, "</D:timeout><D:locktoken><D:href>"...)
+	b = appendEscaped(b, l.Token)
+	b = append(b, "</D:href></D:locktoken><D:lockroot><D:href>"...)
+	b = appendEscaped(b, h.href(l.Root, false))
+	b = append(b, "</D:href></D:lockroot></D:activelock>"...)
+	return b
+}

@@ -1,0 +1,148 @@
+package dav
+
+import (
+	"net/http"
+
+	"github.com/davit-dav/davit/internal/props"
+	"github.com/davit-dav/davit/multistatus"
+)
+
+// parsePropertyUpdate reads a DAV:propertyupdate body (RFC 4918 §14.19):
+// set and remove instructions, in document order.
+func (h *Handler) parsePropertyUpdate(w http.ResponseWriter, r *http.Request) ([]props.Patch, error) {
+	d := h.newBodyDecoder(w, r)
+	root, err := d.root()
+	if err != nil {
+		return nil, badXML(err)
+	}
+	if !isDAV(root.Name, "propertyupdate") {
+		return nil, errorf(http.StatusBadRequest, "", "the body is not a DAV:propertyupdate")
+	}
+	var patches []props.Patch
+	for {
+		t, ok, err := d.child()
+		if err != nil {
+			return nil, badXML(err)
+		}
+		if !ok {
+			break
+		}
+		remove := isDAV(t.Name, "remove")
+		if !remove && !isDAV(t.Name, "set") {
+			if err := d.skip(); err != nil {
+				return nil, badXML(err)
+			}
+			continue
+		}
+		for {
+			pt, ok, err := d.child()
+			if err != nil {
+				return nil, badXML(err)
+			}
+			if !ok {
+				break
+			}
+			if !isDAV(pt.Name, "prop") {
+				if err := d.skip(); err != nil {
+					return nil, badXML(err)
+				}
+				continue
+			}
+			for {
+				vt, ok, err := d.child()
+				if err != nil {
+					return nil, badXML(err)
+				}
+				if !ok {
+					break
+				}
+				p, err := d.inner(vt)
+				if err != nil {
+					return nil, badXML(err)
+				}
+				if remove {
+					p.Inner, p.Lang = nil, ""
+				}
+				patches = append(patches, props.Patch{Remove: remove, Prop: props.Property(p)})
+			}
+		}
+	}
+	if err := d.end(); err != nil {
+		return nil, badXML(err)
+	}
+	if len(patches) == 0 {
+		return nil, errorf(http.StatusBadRequest, "", "propertyupdate holds no property")
+	}
+	return patches, nil
+}
+
+// proppatch sets and removes dead properties, all or nothing (RFC 4918
+// §9.2): if any instruction fails, none is applied, the failing ones get
+// their status and the others 424 Failed Dependency.
+func (h *Handler) proppatch(w http.ResponseWriter, r *http.Request, p string) error {
+	ctx := r.Context()
+	info, err := h.fs.Stat(ctx, p)
+	if err != nil {
+		return err
+	}
+	if err := h.checkConditions(r, p, info, true); err != nil {
+		return err
+	}
+	if err := h.checkLocks(r, writeTarget{path: p}); err != nil {
+		return err
+	}
+	patches, err := h.parsePropertyUpdate(w, r)
+	if err != nil {
+		return err
+	}
+	// Each property appears once in the answer, with its outcome.
+	status := make([]int, len(patches))
+	failed := false
+	for i, pt := range patches {
+		if lp := findLive(pt.Prop.Name); lp != nil && lp.protected {
+			status[i], failed = http.StatusForbidden, true
+		}
+	}
+	if !failed {
+		err := h.props.Apply(ctx, p, patches)
+		if err != nil {
+			code := statusOf(err).Status
+			if code >= 500 && code != http.StatusInsufficientStorage {
+				return err
+			}
+			for i := range status {
+				status[i] = code
+			}
+		}
+		if err == nil {
+			h.applyWin32(ctx, p, patches)
+		}
+	} else {
+		for i := range status {
+			if status[i] == 0 {
+				status[i] = http.StatusFailedDependency
+			}
+		}
+	}
+	resp := multistatus.Response{Hrefs: []string{h.href(p, info.IsDir)}}
+	for _, code := range []int{http.StatusOK, http.StatusForbidden, http.StatusInsufficientStorage, http.StatusFailedDependency} {
+		ps := multistatus.Propstat{Status: multistatus.NewStatus(code)}
+		for i, pt := range patches {
+			if status[i] == code || (code == http.StatusOK && status[i] == 0) {
+				ps.Props = append(ps.Props, multistatus.Property{Name: pt.Prop.Name})
+			}
+		}
+		if len(ps.Props) == 0 {
+			continue
+		}
+		if code == http.StatusForbidden {
+			ps.Error = []multistatus.Condition{multistatus.DAVCondition("cannot-modify-protected-property")}
+		}
+		resp.Propstats = append(resp.Propstats, ps)
+	}
+	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	w.WriteHeader(http.StatusMultiStatus)
+	mw := multistatus.NewWriter(w)
+	mw.Write(&resp)
+	return mw.Close()
+}
