@@ -1,0 +1,14 @@
+# The README's commands. `make test` is what CI runs (.ci/run).
+.PHONY: run test fuzz bench
+
+run:
+	go run ./cmd/davit serve
+
+test:
+	scripts/test.sh
+
+fuzz:
+	scripts/fuzz.sh
+
+bench:
+	go test -run='^$$' -bench=. -benchmem ./...

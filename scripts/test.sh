@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The one test command (README, .ci/run and developers): installs what the
+# suites need, checks formatting and vet, runs every Go test with the race
+# detector, then the conformance and real-client suites. Any failure fails
+# the run; nothing is skipped in silence.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/local/go/bin:$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin"
+scripts/deps.sh
+echo "== gofmt, go vet"
+bad=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$bad" ]; then echo "gofmt would change: $bad" >&2; exit 1; fi
+go vet ./...
+echo "== go test -race"
+go test -race -count=1 ./...
+echo "== litmus"
+scripts/litmus.sh
