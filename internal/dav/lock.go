@@ -154,7 +154,7 @@ func (h *Handler) lock(w http.ResponseWriter, r *http.Request, p string) error {
 	if created {
 		status = http.StatusCreated
 	}
-	h.writeLockDiscovery(w, status, l)
+	h.writeLockDiscovery(w, r, status, l)
 	return nil
 }
 
@@ -195,16 +195,16 @@ func (h *Handler) refresh(w http.ResponseWriter, r *http.Request, p string, time
 		if l, err = h.locks.Refresh(r.Context(), tok, timeout); err != nil {
 			return err
 		}
-		h.writeLockDiscovery(w, http.StatusOK, l)
+		h.writeLockDiscovery(w, r, http.StatusOK, l)
 		return nil
 	}
 	return &Error{Status: http.StatusPreconditionFailed, Cond: "lock-token-matches-request-uri", Reason: "no lock with that token covers this resource"}
 }
 
 // writeLockDiscovery answers a LOCK with the lock in a DAV:prop body.
-func (h *Handler) writeLockDiscovery(w http.ResponseWriter, status int, l lock.Lock) {
+func (h *Handler) writeLockDiscovery(w http.ResponseWriter, r *http.Request, status int, l lock.Lock) {
 	b := []byte(`<?xml version="1.0" encoding="utf-8"?>` + "\n" + `<D:prop xmlns:D="DAV:"><D:lockdiscovery>`)
-	b = h.appendActiveLock(b, l)
+	b = h.appendActiveLock(r.Context(), b, l)
 	b = append(b, "</D:lockdiscovery></D:prop>\n"...)
 	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
 	w.WriteHeader(status)

@@ -214,7 +214,7 @@ func (pw *propWriter) write(p string, info storage.Info) error {
 	switch pw.req.kind {
 	case propName:
 		for _, lp := range liveProps {
-			if lp.applies(info) {
+			if lp.applies(info) && !lp.namedOnly {
 				pw.ok = append(pw.ok, multistatus.Property{Name: davName(lp.name)})
 			}
 		}
@@ -225,7 +225,7 @@ func (pw *propWriter) write(p string, info storage.Info) error {
 		}
 	case allProp:
 		for _, lp := range liveProps {
-			if lp.applies(info) {
+			if lp.applies(info) && !lp.namedOnly {
 				pw.addLive(lp, p, info, dead)
 			}
 		}
@@ -235,16 +235,18 @@ func (pw *propWriter) write(p string, info storage.Info) error {
 			}
 		}
 		for _, n := range pw.req.include {
-			if lp := findLive(n); lp != nil && !lp.applies(info) {
-				pw.miss = append(pw.miss, multistatus.Property{Name: n})
-			} else if lp == nil && !hasDead(dead, n) {
+			lp := findLive(n)
+			switch {
+			case lp != nil && lp.namedOnly && lp.applies(info) && pw.hasQuota():
+				pw.addLive(*lp, p, info, dead)
+			case lp != nil && (!lp.applies(info) || lp.namedOnly), lp == nil && !hasDead(dead, n):
 				pw.miss = append(pw.miss, multistatus.Property{Name: n})
 			}
 		}
 	case namedProps:
 		for _, n := range pw.req.names {
 			if lp := findLive(n); lp != nil {
-				if lp.applies(info) {
+				if lp.applies(info) && (!lp.namedOnly || pw.hasQuota()) {
 					pw.addLive(*lp, p, info, dead)
 				} else {
 					pw.miss = append(pw.miss, multistatus.Property{Name: n})
@@ -323,6 +325,9 @@ type liveProp struct {
 	protected bool
 	// deadOverride: a value set by PROPPATCH is served instead.
 	deadOverride bool
+	// namedOnly: returned only when asked for by name, never by allprop
+	// or propname (RFC 4331 §3 for the quota properties).
+	namedOnly bool
 }
 
 func (lp liveProp) applies(info storage.Info) bool {
@@ -332,7 +337,34 @@ func (lp liveProp) applies(info storage.Info) bool {
 	return lp.files
 }
 
+// quotaFS is a storage backend that knows its space (RFC 4331).
+type quotaFS interface {
+	Quota(ctx context.Context) (available, used int64, err error)
+}
+
+func (pw *propWriter) hasQuota() bool {
+	_, isQ := pw.h.fs.(quotaFS)
+	return isQ
+}
+
+func (pw *propWriter) quota() (available, used int64, ok bool) {
+	q, isQ := pw.h.fs.(quotaFS)
+	if !isQ {
+		return 0, 0, false
+	}
+	a, u, err := q.Quota(pw.ctx)
+	return a, u, err == nil
+}
+
 var liveProps = []liveProp{
+	{name: "quota-available-bytes", dirs: true, protected: true, namedOnly: true, value: func(pw *propWriter, _ string, _ storage.Info, b []byte) []byte {
+		a, _, _ := pw.quota()
+		return strconv.AppendInt(b, a, 10)
+	}},
+	{name: "quota-used-bytes", dirs: true, protected: true, namedOnly: true, value: func(pw *propWriter, _ string, _ storage.Info, b []byte) []byte {
+		_, u, _ := pw.quota()
+		return strconv.AppendInt(b, u, 10)
+	}},
 	{name: "creationdate", files: true, dirs: true, protected: true, value: func(_ *propWriter, _ string, info storage.Info, b []byte) []byte {
 		return info.ModTime.UTC().AppendFormat(b, time.RFC3339)
 	}},
@@ -366,7 +398,7 @@ var liveProps = []liveProp{
 			return b
 		}
 		for _, l := range locks {
-			b = pw.h.appendActiveLock(b, l)
+			b = pw.h.appendActiveLock(pw.ctx, b, l)
 		}
 		return b
 	}},
@@ -388,7 +420,7 @@ func findLive(n xml.Name) *liveProp {
 }
 
 // appendActiveLock appends a DAV:activelock element (RFC 4918 §14.1).
-func (h *Handler) appendActiveLock(b []byte, l lock.Lock) []byte {
+func (h *Handler) appendActiveLock(ctx context.Context, b []byte, l lock.Lock) []byte {
 	b = append(b, "<D:activelock><D:locktype><D:write/></D:locktype><D:lockscope>"...)
 	if l.Exclusive {
 		b = append(b, "<D:exclusive/>"...)
@@ -421,7 +453,8 @@ func (h *Handler) appendActiveLock(b []byte, l lock.Lock) []byte {
 	b = append(b, "</D:timeout><D:locktoken><D:href>"...)
 	b = appendEscaped(b, l.Token)
 	b = append(b, "</D:href></D:locktoken><D:lockroot><D:href>"...)
-	b = appendEscaped(b, h.href(l.Root, false))
+	info, err := h.fs.Stat(ctx, l.Root)
+	b = appendEscaped(b, h.href(l.Root, err == nil && info.IsDir))
 	b = append(b, "</D:href></D:lockroot></D:activelock>"...)
 	return b
 }
