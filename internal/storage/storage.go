@@ -4,7 +4,8 @@
 // the conformance suite in storagetest.
 //
 // Names are slash-separated, absolute and clean ("/", "/a", "/a/b.txt"); the
-// protocol layer cleans them before calling. A backend never follows a name
+// protocol layer cleans them before calling, and backends refuse any other
+// form (see ValidName) with ErrInvalidName. A backend never follows a name
 // outside its root. The contract does not assume a POSIX rename of whole
 // folders nor a local path, so object stores can implement it later.
 package storage
@@ -14,6 +15,8 @@ import (
 	"errors"
 	"io"
 	"iter"
+	"path"
+	"strings"
 	"time"
 )
 
@@ -54,13 +57,19 @@ type File interface {
 type PutOptions struct {
 	// ExpectedSize, when >= 0, is the size the body must have (from
 	// Content-Length or X-Expected-Entity-Length); anything else fails with
-	// ErrSizeMismatch and leaves the old content whole.
+	// ErrSizeMismatch and leaves the old content whole. Note that the zero
+	// PutOptions expects an empty body: use -1 when the size is unknown.
 	ExpectedSize int64
 	// ModTime, when non-zero, is applied to the new content (X-OC-Mtime).
 	ModTime time.Time
 }
 
 // FS is the storage contract.
+//
+// A file where a parent collection should be gives ErrNotFound to the
+// methods that address an existing resource (Stat, List, Open, Remove,
+// SetModTime, the source of CopyFile and Rename) and ErrNotDir to those
+// that create one (Put, Mkdir, the destination of CopyFile and Rename).
 type FS interface {
 	// Stat describes one resource. ErrNotFound when missing (also when a
 	// parent is a file).
@@ -77,7 +86,8 @@ type FS interface {
 	// Put writes a file atomically: the body is written to a temporary place
 	// that is never listed, then replaces the target in one step, so a
 	// failed or aborted write (an error from r, ctx cancelled, a size
-	// mismatch) leaves the old content whole. created tells whether the
+	// mismatch) leaves the old content whole; an error from r or ctx is
+	// returned wrapped, so errors.Is finds it. created tells whether the
 	// resource did not exist before. ErrNotFound when the parent is
 	// missing, ErrIsDir when the target is a collection.
 	Put(ctx context.Context, name string, r io.Reader, opt PutOptions) (info Info, created bool, err error)
@@ -87,6 +97,7 @@ type FS interface {
 	Mkdir(ctx context.Context, name string) error
 
 	// Remove removes a file or an empty collection (ErrNotEmpty otherwise).
+	// The root cannot be removed (ErrPermission).
 	Remove(ctx context.Context, name string) error
 
 	// CopyFile copies one file's content to dst, atomically replacing what
@@ -96,9 +107,17 @@ type FS interface {
 	// Rename moves one file, or a whole collection where the backend can do
 	// that in one step, to dst, which must not exist. A backend that cannot
 	// move collections returns ErrNotSupported and the caller copies then
-	// removes.
+	// removes. ErrExist when dst exists, ErrInvalidName when dst lies inside
+	// src, ErrPermission for the root.
 	Rename(ctx context.Context, src, dst string) error
 
 	// SetModTime sets the modification time (Win32LastModifiedTime, X-OC-Mtime).
 	SetModTime(ctx context.Context, name string, t time.Time) error
+}
+
+// ValidName reports whether name has the form every FS method expects:
+// absolute, slash-separated and clean (no empty, "." or ".." elements, no
+// trailing slash except for the root "/" itself), without NUL bytes.
+func ValidName(name string) bool {
+	return strings.HasPrefix(name, "/") && path.Clean(name) == name && !strings.ContainsRune(name, 0)
 }
