@@ -1,0 +1,481 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"iter"
+	"math/rand/v2"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// tempPrefix starts the names of Put's temporary files. List never shows
+// such names and no method accepts them.
+const tempPrefix = ".davit-tmp-"
+
+// listPage is how many directory entries List reads at a time.
+const listPage = 256
+
+// LocalOptions tune a LocalFS.
+type LocalOptions struct {
+	// NoSync skips the fsync of new content and of its directory. Writes
+	// are then faster but may be lost, or replaced by an empty file, if the
+	// machine crashes soon after. For tests and scratch data.
+	NoSync bool
+	// Hidden lists names at the top level of the folder (such as the
+	// server's ".davit-state") that the FS treats as absent: Stat, Open and
+	// List do not see them, and writes to them or below them fail with
+	// ErrInvalidName. Each must be a single path element.
+	Hidden []string
+}
+
+// LocalFS is an FS on a folder of the local file system. Every access goes
+// through an os.Root, so no name and no symbolic link reaches outside the
+// folder: such names fail with ErrPermission and List skips the links. Only
+// directories and regular files are served; List skips anything else and
+// the other methods refuse it with ErrPermission.
+//
+// ETags are built from the inode number, size and modification time in
+// nanoseconds. Put writes a new file (new inode) and stamps it with the
+// current time unless PutOptions.ModTime says otherwise, so every Put
+// changes the ETag.
+//
+// A LocalFS is safe for concurrent use.
+type LocalFS struct {
+	root   *os.Root
+	noSync bool
+	hidden map[string]bool
+}
+
+// NewLocal opens the existing folder dir as a LocalFS. Close releases it.
+func NewLocal(dir string, opt LocalOptions) (*LocalFS, error) {
+	hidden := make(map[string]bool, len(opt.Hidden))
+	for _, h := range opt.Hidden {
+		if h == "" || strings.Contains(h, "/") || !ValidName("/"+h) {
+			return nil, fmt.Errorf("storage: hidden name %q is not a single path element", h)
+		}
+		hidden[h] = true
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("storage: %w", err)
+	}
+	return &LocalFS{root: root, noSync: opt.NoSync, hidden: hidden}, nil
+}
+
+// Close releases the folder. The LocalFS must not be used afterwards.
+func (l *LocalFS) Close() error { return l.root.Close() }
+
+// Stat implements FS.
+func (l *LocalFS) Stat(ctx context.Context, name string) (Info, error) {
+	rel, err := l.rel("stat", name, false)
+	if err != nil {
+		return Info{}, err
+	}
+	fi, err := l.root.Stat(rel)
+	if err != nil {
+		return Info{}, wrap("stat", name, true, err)
+	}
+	if !served(fi) {
+		return Info{}, wrap("stat", name, true, ErrPermission)
+	}
+	return newInfo(name, fi), nil
+}
+
+// List implements FS. It reads the directory listPage entries at a time
+// and describes each from its directory metadata, following symbolic links
+// that stay inside the folder and skipping the others.
+func (l *LocalFS) List(ctx context.Context, name string) iter.Seq2[Info, error] {
+	return func(yield func(Info, error) bool) {
+		rel, err := l.rel("list", name, false)
+		if err != nil {
+			yield(Info{}, err)
+			return
+		}
+		fi, err := l.root.Stat(rel)
+		switch {
+		case err != nil:
+			yield(Info{}, wrap("list", name, true, err))
+			return
+		case !fi.IsDir():
+			yield(Info{}, wrap("list", name, true, ErrNotDir))
+			return
+		}
+		dir, err := l.root.Open(rel)
+		if err != nil {
+			yield(Info{}, wrap("list", name, true, err))
+			return
+		}
+		defer dir.Close()
+		for {
+			if err := ctx.Err(); err != nil {
+				yield(Info{}, wrap("list", name, true, err))
+				return
+			}
+			entries, err := dir.ReadDir(listPage)
+			for _, e := range entries {
+				if in, ok := l.entry(rel, name, e); ok && !yield(in, nil) {
+					return
+				}
+			}
+			if err == io.EOF {
+				return
+			}
+			if err != nil {
+				yield(Info{}, wrap("list", name, true, err))
+				return
+			}
+		}
+	}
+}
+
+// entry describes the directory entry e of the collection name (rel to the
+// root); ok is false for an entry List skips.
+func (l *LocalFS) entry(rel, name string, e fs.DirEntry) (in Info, ok bool) {
+	base := e.Name()
+	if strings.HasPrefix(base, tempPrefix) || rel == "." && l.hidden[base] {
+		return Info{}, false
+	}
+	fi, err := e.Info() // loaded by ReadDir with fstatat: no extra system call
+	if err != nil {
+		return Info{}, false // removed meanwhile
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		if fi, err = l.root.Stat(path.Join(rel, base)); err != nil {
+			return Info{}, false // leads outside, or nowhere
+		}
+	}
+	if !served(fi) {
+		return Info{}, false
+	}
+	if name != "/" {
+		name += "/"
+	}
+	return newInfo(name+base, fi), true
+}
+
+// Open implements FS. The File is an *os.File, so http.ServeContent can use
+// sendfile.
+func (l *LocalFS) Open(ctx context.Context, name string) (File, error) {
+	rel, err := l.rel("open", name, false)
+	if err != nil {
+		return nil, err
+	}
+	f, err := l.root.OpenFile(rel, os.O_RDONLY|openFlags, 0)
+	if err != nil {
+		return nil, wrap("open", name, true, err)
+	}
+	fi, err := f.Stat()
+	switch {
+	case err != nil:
+		err = wrap("open", name, true, err)
+	case fi.IsDir():
+		err = wrap("open", name, true, ErrIsDir)
+	case !served(fi):
+		err = wrap("open", name, true, ErrPermission)
+	default:
+		return f, nil
+	}
+	f.Close()
+	return nil, err
+}
+
+// Put implements FS: the body goes to a temporary file beside the target,
+// which is synced, renamed over the target, and the directory synced
+// (without the syncs when NoSync is set).
+func (l *LocalFS) Put(ctx context.Context, name string, r io.Reader, opt PutOptions) (Info, bool, error) {
+	rel, err := l.rel("put", name, true)
+	if err != nil {
+		return Info{}, false, err
+	}
+	created, err := l.target("put", name, rel)
+	if err != nil {
+		return Info{}, false, err
+	}
+	fi, err := l.write(ctx, rel, r, opt)
+	if err != nil {
+		return Info{}, false, wrap("put", name, false, err)
+	}
+	return newInfo(name, fi), created, nil
+}
+
+// target checks that a file may be written at name (rel to the root) and
+// tells whether it would be created.
+func (l *LocalFS) target(op, name, rel string) (created bool, err error) {
+	fi, err := l.root.Stat(rel)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return true, nil // the parent is checked when the temporary file is made
+	case err != nil:
+		return false, wrap(op, name, false, err)
+	case fi.IsDir():
+		return false, wrap(op, name, false, ErrIsDir)
+	case !served(fi):
+		return false, wrap(op, name, false, ErrPermission)
+	}
+	return false, nil
+}
+
+// write streams r into a new temporary file beside rel, then renames it
+// over rel. On any error the temporary file is removed and rel untouched.
+func (l *LocalFS) write(ctx context.Context, rel string, r io.Reader, opt PutOptions) (_ fs.FileInfo, err error) {
+	dir := path.Dir(rel)
+	tmp := path.Join(dir, tempPrefix+strconv.FormatUint(rand.Uint64(), 36))
+	f, err := l.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			l.root.Remove(tmp)
+		}
+	}()
+	if err := copyBody(ctx, f, r, opt.ExpectedSize); err != nil {
+		return nil, err
+	}
+	// The kernel's own mtime is coarse (a clock tick); a precise one keeps
+	// ETags of same-sized Puts apart even when inode numbers are reused.
+	mtime := opt.ModTime
+	if mtime.IsZero() {
+		mtime = time.Now()
+	}
+	if err := l.root.Chtimes(tmp, time.Time{}, mtime); err != nil {
+		return nil, err
+	}
+	if !l.noSync {
+		if err := f.Sync(); err != nil {
+			return nil, err
+		}
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := l.root.Rename(tmp, rel); err != nil {
+		return nil, err
+	}
+	return fi, l.syncDir(dir)
+}
+
+// Mkdir implements FS.
+func (l *LocalFS) Mkdir(ctx context.Context, name string) error {
+	rel, err := l.rel("mkdir", name, true)
+	if err != nil {
+		return err
+	}
+	if rel == "." {
+		return wrap("mkdir", name, false, ErrExist)
+	}
+	if err := l.root.Mkdir(rel, 0o777); err != nil {
+		return wrap("mkdir", name, false, err)
+	}
+	return wrap("mkdir", name, false, l.syncDir(path.Dir(rel)))
+}
+
+// Remove implements FS. A symbolic link is removed itself, never its target.
+func (l *LocalFS) Remove(ctx context.Context, name string) error {
+	rel, err := l.rel("remove", name, true)
+	if err != nil {
+		return err
+	}
+	if rel == "." {
+		return wrap("remove", name, false, ErrPermission)
+	}
+	if err := l.root.Remove(rel); err != nil {
+		return wrap("remove", name, true, err)
+	}
+	return wrap("remove", name, false, l.syncDir(path.Dir(rel)))
+}
+
+// CopyFile implements FS with a temporary file renamed over dst, as Put.
+// dst gets the current time as its modification time.
+func (l *LocalFS) CopyFile(ctx context.Context, src, dst string) error {
+	drel, err := l.rel("copy", dst, true)
+	if err != nil {
+		return err
+	}
+	f, err := l.Open(ctx, src) // checks src as Open does
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, err := l.target("copy", dst, drel); err != nil {
+		return err
+	}
+	if _, err := l.write(ctx, drel, f, PutOptions{ExpectedSize: -1}); err != nil {
+		return wrap("copy", dst, false, err)
+	}
+	return nil
+}
+
+// Rename implements FS in one rename system call, for files and whole
+// collections alike. The check that dst does not exist comes just before
+// the rename, which would replace a file created in between.
+func (l *LocalFS) Rename(ctx context.Context, src, dst string) error {
+	srel, err := l.rel("rename", src, true)
+	if err != nil {
+		return err
+	}
+	drel, err := l.rel("rename", dst, true)
+	if err != nil {
+		return err
+	}
+	switch {
+	case srel == ".":
+		return wrap("rename", src, false, ErrPermission)
+	case strings.HasPrefix(dst, src+"/"):
+		return wrap("rename", dst, false, ErrInvalidName)
+	}
+	if _, err := l.root.Lstat(srel); err != nil {
+		return wrap("rename", src, true, err)
+	}
+	switch _, err := l.root.Lstat(drel); {
+	case err == nil:
+		return wrap("rename", dst, false, ErrExist)
+	case !errors.Is(err, fs.ErrNotExist):
+		return wrap("rename", dst, false, err)
+	}
+	if err := l.root.Rename(srel, drel); err != nil {
+		return wrap("rename", dst, false, err)
+	}
+	if err := l.syncDir(path.Dir(drel)); err != nil {
+		return wrap("rename", dst, false, err)
+	}
+	if path.Dir(srel) != path.Dir(drel) {
+		return wrap("rename", src, false, l.syncDir(path.Dir(srel)))
+	}
+	return nil
+}
+
+// SetModTime implements FS.
+func (l *LocalFS) SetModTime(ctx context.Context, name string, t time.Time) error {
+	rel, err := l.rel("setmodtime", name, true)
+	if err != nil {
+		return err
+	}
+	return wrap("setmodtime", name, true, l.root.Chtimes(rel, time.Time{}, t))
+}
+
+// rel turns a contract name into a name relative to the root ("." for
+// "/"). The reserved names (the hidden ones at the top level, temporary
+// files anywhere) do not exist for lookups and are invalid for writes.
+func (l *LocalFS) rel(op, name string, write bool) (string, error) {
+	if !ValidName(name) || os.PathSeparator != '/' && strings.ContainsRune(name, os.PathSeparator) {
+		return "", wrap(op, name, false, ErrInvalidName)
+	}
+	if name == "/" {
+		return ".", nil
+	}
+	top, _, _ := strings.Cut(name[1:], "/")
+	switch {
+	case !l.hidden[top] && !strings.Contains(name, "/"+tempPrefix):
+		return name[1:], nil
+	case write:
+		return "", wrap(op, name, false, ErrInvalidName)
+	default:
+		return "", wrap(op, name, false, ErrNotFound)
+	}
+}
+
+// syncDir makes the entries of the directory dir durable, unless NoSync.
+func (l *LocalFS) syncDir(dir string) error {
+	if l.noSync {
+		return nil
+	}
+	d, err := l.root.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// served reports whether LocalFS shows the resource fi: only directories
+// and regular files, never devices, pipes or sockets.
+func served(fi fs.FileInfo) bool { return fi.IsDir() || fi.Mode().IsRegular() }
+
+// newInfo describes the resource name from its metadata.
+func newInfo(name string, fi fs.FileInfo) Info {
+	in := Info{Name: path.Base(name), Path: name, ModTime: fi.ModTime(), IsDir: fi.IsDir()}
+	if name == "/" {
+		in.Name = ""
+	}
+	if !in.IsDir {
+		in.Size = fi.Size()
+		b := make([]byte, 0, 3*16+4)
+		b = append(b, '"')
+		b = strconv.AppendUint(b, inode(fi), 16)
+		b = append(b, '-')
+		b = strconv.AppendUint(b, uint64(in.Size), 16)
+		b = append(b, '-')
+		b = strconv.AppendUint(b, uint64(in.ModTime.UnixNano()), 16)
+		in.ETag = string(append(b, '"'))
+	}
+	return in
+}
+
+// wrap adds op and name to err (nil stays nil) and, when err is an OS
+// error the contract names, the matching sentinel, keeping the OS error in
+// the chain: `stat "/a/b": storage: not found (statat a/b: no such file or
+// directory)`. lookup tells that op addresses an existing resource, so a
+// file where a parent collection should be means ErrNotFound, not
+// ErrNotDir.
+func wrap(op, name string, lookup bool, err error) error {
+	if err == nil {
+		return nil
+	}
+	s := sentinel(err)
+	if s == ErrNotDir && lookup {
+		s = ErrNotFound
+	}
+	if s == nil || errors.Is(err, s) {
+		return fmt.Errorf("%s %q: %w", op, name, err)
+	}
+	return fmt.Errorf("%s %q: %w (%w)", op, name, s, err)
+}
+
+// sentinel maps an OS error to the contract's sentinel, or nil.
+func sentinel(err error) error {
+	switch {
+	case errors.Is(err, syscall.ENOTDIR):
+		return ErrNotDir
+	case errors.Is(err, fs.ErrNotExist):
+		return ErrNotFound
+	case errors.Is(err, syscall.ENOTEMPTY): // before ErrExist, which it matches
+		return ErrNotEmpty
+	case errors.Is(err, fs.ErrExist):
+		return ErrExist
+	case errors.Is(err, syscall.EISDIR):
+		return ErrIsDir
+	case errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.ELOOP), escapes(err):
+		return ErrPermission
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		return ErrNoSpace
+	case errors.Is(err, syscall.ENAMETOOLONG):
+		return ErrInvalidName
+	case errors.Is(err, syscall.EXDEV): // a mount point inside the folder
+		return ErrNotSupported
+	}
+	return nil
+}
+
+// escapes reports whether err is os.Root refusing a name or symbolic link
+// that leads outside. The os package does not export that error.
+func escapes(err error) bool {
+	var pe *fs.PathError
+	return errors.As(err, &pe) && pe.Err.Error() == "path escapes from parent"
+}
