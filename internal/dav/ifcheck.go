@@ -63,7 +63,7 @@ func (h *Handler) checkConditions(r *http.Request, p string, info storage.Info, 
 	if err != nil {
 		return err
 	}
-	res, err := ih.Eval(h.prefix, p, func(q string) (header.State, error) { return h.state(r, q) })
+	res, err := ih.Eval(p, h.prefix, func(q string) (header.State, error) { return h.state(r, q) })
 	if err != nil {
 		return err
 	}
