@@ -325,3 +325,18 @@ func must(t testing.TB, err error) {
 		t.Fatal(err)
 	}
 }
+
+func TestLocalQuota(t *testing.T) {
+	fs, err := storage.NewLocal(t.TempDir(), storage.LocalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fs.Close()
+	avail, used, err := fs.Quota(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if avail <= 0 || used <= 0 {
+		t.Fatalf("Quota() = %d available, %d used; want both positive", avail, used)
+	}
+}

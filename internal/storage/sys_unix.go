@@ -3,6 +3,7 @@
 package storage
 
 import (
+	"context"
 	"io/fs"
 	"syscall"
 )
@@ -17,4 +18,21 @@ func inode(fi fs.FileInfo) uint64 {
 		return uint64(st.Ino)
 	}
 	return 0
+}
+
+// Quota reports the space left to unprivileged users and the space in use
+// on the file system holding the folder (RFC 4331 quota properties, which
+// davfs2 reads for df).
+func (l *LocalFS) Quota(ctx context.Context) (available, used int64, err error) {
+	f, err := l.root.Open(".")
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	var st syscall.Statfs_t
+	if err := syscall.Fstatfs(int(f.Fd()), &st); err != nil {
+		return 0, 0, err
+	}
+	bs := int64(st.Bsize)
+	return int64(st.Bavail) * bs, int64(st.Blocks-st.Bfree) * bs, nil
 }
