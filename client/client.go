@@ -175,7 +175,9 @@ func setBody(req *http.Request, body io.Reader, n int64) {
 	if body == nil {
 		return
 	}
-	if n < 0 {
+	if body == http.NoBody {
+		n = 0
+	} else if n < 0 {
 		n = knownLength(body)
 	}
 	if n == 0 {
