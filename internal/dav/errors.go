@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 
@@ -76,6 +77,10 @@ func statusOf(err error) *Error {
 		return &Error{Status: 499, Reason: "request cancelled", Err: err}
 	case errors.As(err, &mbe):
 		return &Error{Status: http.StatusRequestEntityTooLarge, Reason: "request body too large", Err: err}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		// net/http's body reader: the connection ended before the
+		// announced Content-Length. The client's doing, not a 500.
+		return &Error{Status: http.StatusBadRequest, Reason: "request body cut short", Err: err}
 	}
 	return &Error{Status: http.StatusInternalServerError, Reason: "internal error", Err: err}
 }
@@ -94,7 +99,11 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		return // the client is gone
 	}
 	if e.Status == http.StatusMethodNotAllowed {
-		w.Header().Set("Allow", h.allow(r.Context(), r.URL.Path))
+		// The resource's own path: r.URL.Path still holds the mount
+		// prefix and a collection's trailing slash.
+		if p, err := h.requestPath(r); err == nil {
+			w.Header().Set("Allow", h.allow(r.Context(), p))
+		}
 	}
 	if e.Cond != "" {
 		writeCondition(w, e.Status, e.Cond, e.Hrefs)
