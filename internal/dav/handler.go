@@ -41,6 +41,9 @@ type Config struct {
 	MaxCopyEntries int
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// OnPropfindEntries, when set, is called once per PROPFIND that sent a
+	// 207 with the number of responses streamed (for metrics).
+	OnPropfindEntries func(n int)
 }
 
 // Handler serves WebDAV.

@@ -126,6 +126,9 @@ func (h *Handler) propfind(w http.ResponseWriter, r *http.Request, p string) err
 	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
 	w.WriteHeader(http.StatusMultiStatus)
 	pw := &propWriter{h: h, ctx: ctx, req: req, ms: multistatus.NewWriter(w)}
+	if h.cfg.OnPropfindEntries != nil {
+		defer func() { h.cfg.OnPropfindEntries(pw.n) }()
+	}
 	if !noroot || depth == header.Depth0 {
 		if err := pw.write(p, info); err != nil {
 			panic(http.ErrAbortHandler) // never pass a cut listing off as whole
@@ -178,6 +181,7 @@ type propWriter struct {
 	resp  multistatus.Response
 	pss   [2]multistatus.Propstat
 	hrefs [1]string
+	n     int // responses written
 }
 
 func (pw *propWriter) walk(dir string, deep bool) error {
@@ -268,6 +272,7 @@ func (pw *propWriter) write(p string, info storage.Info) error {
 		pss = append(pss, multistatus.Propstat{Props: pw.miss, Status: statusNotFound})
 	}
 	pw.resp.Propstats = pss
+	pw.n++
 	return pw.ms.Write(&pw.resp)
 }
 
