@@ -1,6 +1,7 @@
 package dav
 
 import (
+	"encoding/xml"
 	"net/http"
 
 	"github.com/davit-dav/davit/internal/props"
@@ -18,6 +19,7 @@ func (h *Handler) parsePropertyUpdate(w http.ResponseWriter, r *http.Request) ([
 	if !isDAV(root.Name, "propertyupdate") {
 		return nil, errorf(http.StatusBadRequest, "", "the body is not a DAV:propertyupdate")
 	}
+	rootLang := langOf(root, "")
 	var patches []props.Patch
 	for {
 		t, ok, err := d.child()
@@ -34,6 +36,7 @@ func (h *Handler) parsePropertyUpdate(w http.ResponseWriter, r *http.Request) ([
 			}
 			continue
 		}
+		setLang := langOf(t, rootLang)
 		for {
 			pt, ok, err := d.child()
 			if err != nil {
@@ -48,6 +51,7 @@ func (h *Handler) parsePropertyUpdate(w http.ResponseWriter, r *http.Request) ([
 				}
 				continue
 			}
+			propLang := langOf(pt, setLang)
 			for {
 				vt, ok, err := d.child()
 				if err != nil {
@@ -56,10 +60,12 @@ func (h *Handler) parsePropertyUpdate(w http.ResponseWriter, r *http.Request) ([
 				if !ok {
 					break
 				}
+				lang := langOf(vt, propLang)
 				p, err := d.inner(vt)
 				if err != nil {
 					return nil, badXML(err)
 				}
+				p.Lang = lang
 				if remove {
 					p.Inner, p.Lang = nil, ""
 				}
@@ -125,10 +131,15 @@ func (h *Handler) proppatch(w http.ResponseWriter, r *http.Request, p string) er
 		}
 	}
 	resp := multistatus.Response{Hrefs: []string{h.href(p, info.IsDir)}}
+	listed := make(map[xml.Name]bool, len(patches))
 	for _, code := range []int{http.StatusOK, http.StatusForbidden, http.StatusInsufficientStorage, http.StatusFailedDependency} {
 		ps := multistatus.Propstat{Status: multistatus.NewStatus(code)}
 		for i, pt := range patches {
+			if listed[pt.Prop.Name] {
+				continue // set then removed (or twice): one outcome
+			}
 			if status[i] == code || (code == http.StatusOK && status[i] == 0) {
+				listed[pt.Prop.Name] = true
 				ps.Props = append(ps.Props, multistatus.Property{Name: pt.Prop.Name})
 			}
 		}
@@ -145,4 +156,17 @@ func (h *Handler) proppatch(w http.ResponseWriter, r *http.Request, p string) er
 	mw := multistatus.NewWriter(w)
 	mw.Write(&resp)
 	return mw.Close()
+}
+
+// langOf returns the xml:lang in scope on t: its own attribute (even an
+// empty one, which undoes an inherited value), else inherited. RFC 4918
+// §4.3 has a server keep the xml:lang in scope on a property, which may
+// come from an ancestor such as DAV:prop or DAV:set.
+func langOf(t xml.StartElement, inherited string) string {
+	for _, a := range t.Attr {
+		if a.Name.Space == "http://www.w3.org/XML/1998/namespace" && a.Name.Local == "lang" {
+			return a.Value
+		}
+	}
+	return inherited
 }

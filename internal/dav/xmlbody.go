@@ -96,8 +96,15 @@ func (d *bodyDecoder) root() (xml.StartElement, error) {
 		if err != nil {
 			return xml.StartElement{}, err
 		}
-		if t, ok := tok.(xml.StartElement); ok {
+		switch t := tok.(type) {
+		case xml.StartElement:
 			return t, nil
+		case xml.CharData:
+			// Only white space may precede the root: a body of bare
+			// text is not XML, not an empty body.
+			if strings.TrimSpace(string(t)) != "" {
+				return xml.StartElement{}, errors.New("text before the root element")
+			}
 		}
 	}
 }
