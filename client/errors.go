@@ -16,15 +16,15 @@ import (
 // Sentinel errors matched by errors.Is against a *StatusError with the
 // status code, or a *MultiError in which any resource failed with it.
 var (
-	ErrUnauthorized       = errors.New("client: unauthorized")        // 401
-	ErrForbidden          = errors.New("client: forbidden")           // 403
-	ErrNotFound           = errors.New("client: not found")           // 404
-	ErrMethodNotAllowed   = errors.New("client: method not allowed")  // 405
-	ErrConflict           = errors.New("client: conflict")            // 409
-	ErrPreconditionFailed = errors.New("client: precondition failed") // 412
-	ErrLocked             = errors.New("client: locked")              // 423
-	ErrFailedDependency   = errors.New("client: failed dependency")   // 424
-	ErrInsufficientSpace  = errors.New("client: insufficient storage")
+	ErrUnauthorized       = errors.New("client: unauthorized")         // 401
+	ErrForbidden          = errors.New("client: forbidden")            // 403
+	ErrNotFound           = errors.New("client: not found")            // 404
+	ErrMethodNotAllowed   = errors.New("client: method not allowed")   // 405
+	ErrConflict           = errors.New("client: conflict")             // 409
+	ErrPreconditionFailed = errors.New("client: precondition failed")  // 412
+	ErrLocked             = errors.New("client: locked")               // 423
+	ErrFailedDependency   = errors.New("client: failed dependency")    // 424
+	ErrInsufficientSpace  = errors.New("client: insufficient storage") // 507
 )
 
 var sentinels = map[int]error{
@@ -54,6 +54,7 @@ type StatusError struct {
 	Conditions []multistatus.Condition
 }
 
+// Error formats e as "client: PUT URL: 423 Locked (DAV:lock-token-submitted)".
 func (e *StatusError) Error() string {
 	msg := fmt.Sprintf("client: %s %s: %s", e.Method, e.URL, e.Status)
 	if len(e.Conditions) > 0 {
@@ -120,6 +121,7 @@ type MultiError struct {
 	Failures   []Failure
 }
 
+// Error formats e with the number of failures and the first three of them.
 func (e *MultiError) Error() string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "client: %s %s: %d failed", e.Method, e.URL, len(e.Failures))

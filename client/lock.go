@@ -204,6 +204,7 @@ type xmlActiveLock struct {
 // xmlInner captures an element's content in the form of Property.Inner.
 type xmlInner struct{ multistatus.Property }
 
+// UnmarshalXML reads the element with multistatus.ReadInner.
 func (x *xmlInner) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
 	inner, lang, err := multistatus.ReadInner(d, start, 32)
 	x.Name, x.Inner, x.Lang = start.Name, inner, lang

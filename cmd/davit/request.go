@@ -110,12 +110,9 @@ func (e *cli) request(ctx context.Context, args []string) int {
 		}
 		return exitOK
 	}
-	// A 404 propstat in a PROPFIND answer says a property is absent: not
-	// a failed resource.
+	// A 404 propstat says a property is absent (PROPFIND, REPORT): that
+	// is not a failed resource.
 	failed := func(r *multistatus.Response) bool {
-		if method != "PROPFIND" {
-			return r.Failed()
-		}
 		if r.Status.Code != 0 {
 			return r.Status.Code < 200 || r.Status.Code > 299
 		}
@@ -198,7 +195,7 @@ func (e *cli) reportResponse(r *multistatus.Response) {
 		return
 	}
 	for _, ps := range r.Propstats {
-		if ps.Status.Code >= 200 && ps.Status.Code <= 299 {
+		if c := ps.Status.Code; c >= 200 && c <= 299 || c == http.StatusNotFound {
 			continue
 		}
 		for _, p := range ps.Props {
