@@ -1,0 +1,137 @@
+package dav_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/davit-dav/davit/internal/dav"
+)
+
+// TestIfHeader evaluates the If header (RFC 4918 §10.4) on PUT, a write
+// that checks both the header and the locks: lists are ORed, conditions
+// within a list ANDed, Not negates, entity tags compare with the current
+// ETag, DAV:no-lock never matches a lock, tagged lists apply to the
+// resource they name.
+func TestIfHeader(t *testing.T) {
+	const bogus = "<urn:uuid:99999999-8888-7777-6666-555555555555>"
+	for _, tc := range []struct {
+		name   string
+		target string // /locked (exclusive lock T) or /free (E is its ETag)
+		ifh    string // T: the lock token, E: the target's ETag, F: /free's ETag
+		code   int
+	}{
+		// untagged, on a locked resource
+		{"token", "/locked", "(<T>)", 204},
+		{"wrong token", "/locked", "(" + bogus + ")", 412},
+		{"token and etag", "/locked", "(<T> [E])", 204},
+		{"token and wrong etag", "/locked", `(<T> ["nope"])`, 412},
+		{"wrong etag or token", "/locked", `(["nope"]) (<T>)`, 204},
+		{"not token", "/locked", "(Not <T>)", 412},
+		{"not wrong token with token", "/locked", "(Not " + bogus + " <T>)", 204},
+		{"no-lock", "/locked", "(<DAV:no-lock>)", 412},
+		{"not no-lock without the token", "/locked", "(Not <DAV:no-lock>)", 423},
+		{"not no-lock with the token elsewhere", "/locked", "(Not <DAV:no-lock>) (<T> [\"nope\"])", 204},
+		{"weak etag form", "/locked", "(<T> [W/E])", 204},
+		{"lowercase not", "/locked", "(not " + bogus + " <T>)", 204},
+		// untagged, on an unlocked resource
+		{"etag", "/free", "([E])", 204},
+		{"wrong etag", "/free", `(["nope"])`, 412},
+		{"not wrong etag", "/free", `(Not ["nope"])`, 204},
+		{"not etag", "/free", "(Not [E])", 412},
+		{"other resource's etag", "/free", "([F2])", 412},
+		{"not no-lock", "/free", "(Not <DAV:no-lock>)", 204},
+		{"no-lock or etag", "/free", "(<DAV:no-lock>) ([E])", 204},
+		{"unknown token", "/free", "(" + bogus + ")", 412},
+		{"not unknown token", "/free", "(Not " + bogus + ")", 204},
+		{"unquoted etag", "/free", "([Eunq])", 204},
+		// tagged
+		{"tagged path", "/locked", "</locked> (<T>)", 204},
+		{"tagged absolute URL other host", "/locked", "<http://proxy.example:8080/locked> (<T>)", 204},
+		{"tagged wrong resource", "/locked", "</free> (<T>)", 412},
+		{"tagged other resource's etag holds", "/locked", "</free> ([F]) </locked> (<T>)", 204},
+		{"tagged other resource only, token submitted", "/free", "</locked> (<T>)", 204},
+		{"tagged other resource fails", "/free", `</locked> (["nope"])`, 412},
+		{"tagged resource not named is not checked", "/free", "</elsewhere> (Not <DAV:no-lock>)", 204},
+		{"tagged unmapped with etag", "/free", "</missing> ([E])", 412},
+		{"tagged outside the server", "/free", "<http://h/../x> (Not <DAV:no-lock>)", 400},
+		// malformed
+		{"empty list", "/free", "()", 400},
+		{"unclosed", "/free", "(<T>", 400},
+		{"mixed tagged and untagged", "/free", "(<T>) </free> (<T>)", 400},
+		{"garbage", "/free", "hello", 400},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.put("/locked", "locked")
+			e.put("/free", "free")
+			tok := e.lock("/locked", "0", lockExclusive)
+			etag := e.do("HEAD", tc.target, "").Header().Get("ETag")
+			free := e.do("HEAD", "/free", "").Header().Get("ETag")
+			ifh := tc.ifh
+			ifh = strings.ReplaceAll(ifh, "<T>", "<"+tok+">")
+			ifh = strings.ReplaceAll(ifh, "W/E", "W/"+etag)
+			ifh = strings.ReplaceAll(ifh, "[Eunq]", "["+strings.Trim(etag, `"`)+"]")
+			ifh = strings.ReplaceAll(ifh, "[E]", "["+etag+"]")
+			ifh = strings.ReplaceAll(ifh, "[F]", "["+free+"]")
+			ifh = strings.ReplaceAll(ifh, "[F2]", `["`+strings.Trim(free, `"`)+`x"]`)
+			w := e.do("PUT", tc.target, "new", "If", ifh)
+			if w.Code != tc.code {
+				t.Fatalf("If: %s\nstatus %d, want %d\n%s", ifh, w.Code, tc.code, w.Body)
+			}
+			got, _ := e.content(tc.target)
+			if changed := got == "new"; changed != (tc.code == 204) {
+				t.Fatalf("content %q after %d", got, w.Code)
+			}
+		})
+	}
+}
+
+// TestIfHeaderOtherMethods: the If header guards every state-changing
+// method, not only PUT.
+func TestIfHeaderOtherMethods(t *testing.T) {
+	for _, tc := range []struct {
+		method, target, body string
+		hdr                  []string
+		ok                   int
+	}{
+		{"DELETE", "/f", "", nil, 204},
+		{"PROPPATCH", "/f", proppatchSet("{urn:x}a", "1"), nil, 207},
+		{"COPY", "/f", "", []string{"Destination", "/g"}, 201},
+		{"MOVE", "/f", "", []string{"Destination", "/g"}, 201},
+		{"LOCK", "/f", lockExclusive, nil, 200},
+		{"MKCOL", "/newcol", "", nil, 201},
+	} {
+		t.Run(tc.method, func(t *testing.T) {
+			for _, c := range []struct {
+				ifh  string
+				code int
+			}{
+				{`(["nope"])`, 412},
+				{`(Not ["nope"])`, tc.ok},
+				{"(<DAV:no-lock>)", 412},
+			} {
+				e := newEnv(t)
+				e.put("/f", "f")
+				w := e.do(tc.method, tc.target, tc.body, append(tc.hdr, "If", c.ifh)...)
+				if w.Code != c.code {
+					t.Errorf("If: %s: %d, want %d\n%s", c.ifh, w.Code, c.code, w.Body)
+				}
+				if c.code == 412 && !e.exists("/f") {
+					t.Errorf("If: %s: the request ran anyway", c.ifh)
+				}
+			}
+		})
+	}
+}
+
+// TestIfHeaderPrefix: tagged lists name resources by their public URL,
+// with the mount prefix.
+func TestIfHeaderPrefix(t *testing.T) {
+	e := newEnv(t, func(c *dav.Config) { c.Prefix = "/dav" })
+	e.put("/dav/locked", "x")
+	tok := e.lock("/dav/locked", "0", lockExclusive)
+	e.must(http.StatusPreconditionFailed, "PUT", "/dav/locked", "y", "If", "</locked> (<"+tok+">)")
+	e.must(http.StatusNoContent, "PUT", "/dav/locked", "y", "If", "</dav/locked> (<"+tok+">)")
+	e.must(http.StatusNoContent, "PUT", "/dav/locked", "z", "If", "<https://public.example/dav/locked> (<"+tok+">)")
+}
