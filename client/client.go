@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -192,7 +193,11 @@ func setBody(req *http.Request, body io.Reader, n int64) {
 // be known without reading.
 func knownLength(r io.Reader) int64 {
 	switch v := r.(type) {
-	case interface{ Len() int }: // bytes.Buffer, bytes.Reader, strings.Reader
+	case *bytes.Buffer:
+		return int64(v.Len())
+	case *bytes.Reader:
+		return int64(v.Len())
+	case *strings.Reader:
 		return int64(v.Len())
 	}
 	if f, ok := r.(statSeeker); ok {

@@ -123,7 +123,7 @@ func (c *Client) Lock(ctx context.Context, p string, req LockRequest, opts ...Re
 // timeout (0 leaves it to the server), as a LOCK without a body (RFC 4918
 // §9.10.2).
 func (c *Client) RefreshLock(ctx context.Context, p, token string, timeout time.Duration, opts ...RequestOption) (*Lock, error) {
-	cfg := buildConfig(append(opts, WithLockToken(token)))
+	cfg := buildConfig(append(opts[:len(opts):len(opts)], WithLockToken(token)))
 	if timeout != 0 {
 		cfg.header.Set("Timeout", timeoutHeader(timeout))
 	}

@@ -128,6 +128,7 @@ func TestCommands(t *testing.T) {
 	answers := map[string]answer{
 		"PROPFIND /c/":                xml207(allprop),
 		"PROPFIND /c/sub/":            xml207(subListing),
+		"PROPFIND /c":                 xml207(allprop),
 		"PROPFIND /c/a.txt":           xml207(propsAnswer),
 		"PROPFIND /c/bad/":            xml207(`<D:multistatus xmlns:D="DAV:"><D:response><D:href>/c/bad/x</D:href><D:status>HTTP/1.1 403 Forbidden</D:status></D:response></D:multistatus>`),
 		"PROPFIND /c/broken/":         xml207("<D:multistatus xmlns:D=\"DAV:\">\n<D:response>\n<D:href>/c/broken/</oops>"),
@@ -194,6 +195,7 @@ func TestCommands(t *testing.T) {
 			}},
 		{name: "ls -l", args: []string{"ls", "-l", u + "/c/"}, outHas: []string{
 			"-           12 2026-11-21 20:13  b.txt\n", "d            0 2026-11-21 20:13  sub/\n"}},
+		{name: "ls without the collection's slash", args: []string{"ls", u + "/c"}, stdout: "b.txt\nsub/\na.txt\n"},
 		{name: "ls flags after the URL", args: []string{"ls", u + "/c/", "-l"}, outHas: []string{"  b.txt\n"}},
 		{name: "ls -R", args: []string{"ls", "-R", u + "/c/"}, stdout: "b.txt\nsub/\na.txt\nsub/d e.txt\n"},
 		{name: "ls --json", args: []string{"ls", "--json", u + "/c/"}, outHas: []string{
