@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -42,10 +43,7 @@ type Options struct {
 // Server is an opened Davit server: storage and state are open until Close.
 type Server struct {
 	Handler http.Handler
-	fs      *storage.LocalFS
-	propsDB *bbolt.DB
-	locksDB *bbolt.DB
-	log     *slog.Logger
+	st      *store
 }
 
 // Open opens the folder and its state store.
@@ -53,43 +51,98 @@ func Open(opt Options) (*Server, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	if err := os.MkdirAll(filepath.Join(opt.Root, StateDir), 0o700); err != nil {
+	st, err := openStore(opt.Root, false, opt.NoSync, opt.LockMaxTimeout, opt.Logger)
+	if err != nil {
+		return nil, err
+	}
+	return &Server{
+		st: st,
+		Handler: dav.New(dav.Config{
+			FS: st.fs, Locks: st.locks, Props: st.props, Prefix: opt.Prefix, Logger: opt.Logger,
+			MaxInfinityEntries: opt.MaxInfinityEntries, MaxUploadBytes: opt.MaxUploadBytes,
+		}),
+	}, nil
+}
+
+// Close closes the storage and the state store.
+func (s *Server) Close() error { return s.st.close() }
+
+// store is one served folder with its state: the storage, the property
+// and lock stores in StateDir. A folder is opened once per process (bbolt
+// files take an exclusive lock), and shared by the handlers that serve it.
+type store struct {
+	dir     string
+	fs      *storage.LocalFS
+	locks   lock.Manager
+	props   props.Store
+	propsDB *bbolt.DB
+	locksDB *bbolt.DB
+	plain   bool
+	refs    int // held by storePool.mu
+	closed  atomic.Bool
+}
+
+// openStore opens the folder dir (created when missing) and its state.
+// A plain store (for a location without WebDAV) keeps no state on disk:
+// nothing can lock or set properties there.
+func openStore(dir string, plain, noSync bool, lockMax time.Duration, log *slog.Logger) (*store, error) {
+	s := &store{dir: dir, plain: plain}
+	if plain {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("create folder: %w", err)
+		}
+		fs, err := storage.NewLocal(dir, storage.LocalOptions{NoSync: noSync, Hidden: []string{StateDir}})
+		if err != nil {
+			return nil, err
+		}
+		s.fs, s.props, s.locks = fs, props.NewMemory(), lock.NewMemory(lock.Options{MaxTimeout: lockMax})
+		return s, nil
+	}
+	if err := os.MkdirAll(filepath.Join(dir, StateDir), 0o700); err != nil {
 		return nil, fmt.Errorf("create state directory: %w", err)
 	}
-	s := &Server{log: opt.Logger}
 	ok := false
 	defer func() {
 		if !ok {
-			s.Close()
+			s.close()
 		}
 	}()
 	var err error
 	// Properties are synced on every change. Locks live in their own file
 	// without fsync: litmus's lockbomb and Office take and drop locks by the
 	// thousand, and a machine crash can at worst lose recent locks.
-	if s.propsDB, err = bbolt.Open(filepath.Join(opt.Root, StateDir, "props.db"), 0o600, &bbolt.Options{Timeout: time.Second}); err != nil {
+	if s.propsDB, err = bbolt.Open(filepath.Join(dir, StateDir, "props.db"), 0o600, &bbolt.Options{Timeout: time.Second}); err != nil {
 		return nil, fmt.Errorf("open property store: %w", err)
 	}
-	if s.locksDB, err = openLocks(filepath.Join(opt.Root, StateDir, "locks.db"), opt.Logger); err != nil {
+	if s.locksDB, err = openLocks(filepath.Join(dir, StateDir, "locks.db"), log); err != nil {
 		return nil, err
 	}
-	ps, err := props.NewBolt(s.propsDB)
-	if err != nil {
+	if s.props, err = props.NewBolt(s.propsDB); err != nil {
 		return nil, err
 	}
-	lm, err := lock.NewBolt(s.locksDB, lock.Options{MaxTimeout: opt.LockMaxTimeout})
-	if err != nil {
+	if s.locks, err = lock.NewBolt(s.locksDB, lock.Options{MaxTimeout: lockMax}); err != nil {
 		return nil, err
 	}
-	if s.fs, err = storage.NewLocal(opt.Root, storage.LocalOptions{NoSync: opt.NoSync, Hidden: []string{StateDir}}); err != nil {
+	if s.fs, err = storage.NewLocal(dir, storage.LocalOptions{NoSync: noSync, Hidden: []string{StateDir}}); err != nil {
 		return nil, err
 	}
-	s.Handler = dav.New(dav.Config{
-		FS: s.fs, Locks: lm, Props: ps, Prefix: opt.Prefix, Logger: opt.Logger,
-		MaxInfinityEntries: opt.MaxInfinityEntries, MaxUploadBytes: opt.MaxUploadBytes,
-	})
 	ok = true
 	return s, nil
+}
+
+// close closes the storage and the state store.
+func (s *store) close() error {
+	s.closed.Store(true)
+	var errs []error
+	if s.fs != nil {
+		errs = append(errs, s.fs.Close())
+	}
+	for _, db := range []*bbolt.DB{s.propsDB, s.locksDB} {
+		if db != nil {
+			errs = append(errs, db.Close())
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // openLocks opens the lock store; a file a crash left unreadable is set
@@ -108,20 +161,6 @@ func openLocks(path string, log *slog.Logger) (*bbolt.DB, error) {
 		return nil, fmt.Errorf("open lock store: %w", err)
 	}
 	return bbolt.Open(path, 0o600, opts)
-}
-
-// Close closes the storage and the state store.
-func (s *Server) Close() error {
-	var errs []error
-	if s.fs != nil {
-		errs = append(errs, s.fs.Close())
-	}
-	for _, db := range []*bbolt.DB{s.propsDB, s.locksDB} {
-		if db != nil {
-			errs = append(errs, db.Close())
-		}
-	}
-	return errors.Join(errs...)
 }
 
 // NewHTTPServer returns an http.Server for h with explicit timeouts and

@@ -1,0 +1,275 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/davit-dav/davit/internal/header"
+)
+
+// reqInfo is what the outer layer learns about a request, shared with the
+// router through the context: the request id, the client address (from
+// X-Forwarded-For when the peer is a trusted proxy), the public scheme,
+// host and path prefix, and, once authenticated, the user.
+type reqInfo struct {
+	id     string
+	client netip.Addr
+	scheme string
+	host   string
+	prefix string // X-Forwarded-Prefix, clean, "" for none
+	user   string
+}
+
+type reqInfoKey struct{}
+
+// infoOf returns the request's reqInfo (a fresh one when the outer layer
+// did not run, as in unit tests of the router).
+func infoOf(r *http.Request) *reqInfo {
+	if i, ok := r.Context().Value(reqInfoKey{}).(*reqInfo); ok {
+		return i
+	}
+	i := &reqInfo{scheme: "http", host: r.Host}
+	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		i.client = ap.Addr().Unmap()
+	}
+	return i
+}
+
+// Forwarded headers, honoured from trusted proxies only.
+const (
+	hXFF       = "X-Forwarded-For"
+	hXFProto   = "X-Forwarded-Proto"
+	hXFHost    = "X-Forwarded-Host"
+	hXFPrefix  = "X-Forwarded-Prefix"
+	hRequestID = "X-Request-Id"
+)
+
+// trusted reports whether a is a trusted proxy.
+func (rt *router) trusted(a netip.Addr) bool {
+	for _, p := range rt.proxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// prepare builds the request's reqInfo. Forwarded headers from a peer that
+// is not a trusted proxy are removed, so nothing downstream can use them.
+func (rt *router) prepare(r *http.Request) *reqInfo {
+	info := &reqInfo{scheme: "http", host: r.Host}
+	if r.TLS != nil {
+		info.scheme = "https"
+	}
+	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		info.client = ap.Addr().Unmap()
+	}
+	if !info.client.IsValid() || !rt.trusted(info.client) {
+		for _, h := range []string{hXFF, hXFProto, hXFHost, hXFPrefix, hRequestID} {
+			r.Header.Del(h)
+		}
+	} else {
+		info.client = rt.clientFromXFF(r.Header.Values(hXFF), info.client)
+		switch p := strings.ToLower(strings.TrimSpace(firstValue(r.Header.Get(hXFProto)))); p {
+		case "http", "https":
+			info.scheme = p
+		}
+		if h := strings.TrimSpace(firstValue(r.Header.Get(hXFHost))); h != "" && validHost(h) {
+			info.host = h
+			r.Host = h
+		}
+		if v := strings.TrimSpace(r.Header.Get(hXFPrefix)); v != "" {
+			if p, err := header.CleanPath(v, ""); err == nil && !strings.ContainsAny(p, "?#") {
+				if p != "/" {
+					info.prefix = p
+				}
+			} else {
+				rt.log.Debug("ignoring malformed X-Forwarded-Prefix", "value", v)
+			}
+		}
+		if id := r.Header.Get(hRequestID); validRequestID(id) {
+			info.id = id
+		}
+	}
+	if info.id == "" {
+		info.id = newRequestID()
+	}
+	return info
+}
+
+// clientFromXFF returns the client address from X-Forwarded-For: the
+// rightmost address that is not a trusted proxy (the leftmost when all
+// are), or peer when the header is missing or malformed.
+func (rt *router) clientFromXFF(values []string, peer netip.Addr) netip.Addr {
+	var addrs []netip.Addr
+	for _, v := range values {
+		for f := range strings.SplitSeq(v, ",") {
+			a, err := netip.ParseAddr(strings.TrimSpace(f))
+			if err != nil {
+				return peer
+			}
+			addrs = append(addrs, a.Unmap())
+		}
+	}
+	for i := len(addrs) - 1; i >= 0; i-- {
+		if !rt.trusted(addrs[i]) {
+			return addrs[i]
+		}
+	}
+	if len(addrs) > 0 {
+		return addrs[0]
+	}
+	return peer
+}
+
+func firstValue(v string) string {
+	f, _, _ := strings.Cut(v, ",")
+	return f
+}
+
+func validHost(h string) bool {
+	return len(h) <= 255 && !strings.ContainsAny(h, "/\\ @?#") && !strings.ContainsFunc(h, func(r rune) bool { return r < ' ' || r >= 0x7f })
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; c <= ' ' || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+func newRequestID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// serveOuter is the outermost layer: request id, forwarded headers,
+// access log and metrics around next.
+func (rt *router) serveOuter(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		method, path, depth := r.Method, r.URL.EscapedPath(), r.Header.Get("Depth")
+		info := rt.prepare(r)
+		w.Header().Set(hRequestID, info.id)
+		rw := &respWriter{ResponseWriter: w}
+		var in atomic.Int64
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = &countingBody{ReadCloser: r.Body, n: &in}
+		}
+		r = r.WithContext(context.WithValue(r.Context(), reqInfoKey{}, info))
+		aborted := true
+		defer func() {
+			status := rw.status
+			if status == 0 {
+				status = http.StatusOK
+				if aborted {
+					status = 499 // no answer: client gone or handler aborted
+				}
+			}
+			d := time.Since(start)
+			rt.metrics.observe(method, status, d.Seconds(), in.Load(), rw.bytes)
+			if rt.accessLog {
+				attrs := []slog.Attr{
+					slog.String("method", method), slog.String("path", path), slog.Int("status", status),
+					slog.Int64("bytes", rw.bytes), slog.Int64("bytes_in", in.Load()),
+					slog.Duration("duration", d), slog.String("user", info.user),
+					slog.String("request_id", info.id), slog.String("remote", info.client.String()),
+					slog.String("proto", r.Proto),
+				}
+				if depth != "" {
+					attrs = append(attrs, slog.String("depth", depth))
+				}
+				if info.prefix != "" {
+					attrs = append(attrs, slog.String("forwarded_prefix", info.prefix))
+				}
+				if aborted {
+					attrs = append(attrs, slog.Bool("aborted", true))
+				}
+				rt.log.LogAttrs(context.Background(), slog.LevelInfo, "request", attrs...)
+			}
+		}()
+		next.ServeHTTP(rw, r)
+		aborted = false
+	})
+}
+
+// countingBody counts the bytes read from a request body.
+type countingBody struct {
+	io.ReadCloser
+	n *atomic.Int64
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n.Add(int64(n))
+	return n, err
+}
+
+// respWriter records the status and the bytes written, and lets a hook
+// adjust the headers just before they are sent. It passes Flush and
+// ReadFrom (sendfile) through, and Unwrap for http.ResponseController.
+type respWriter struct {
+	http.ResponseWriter
+	before func(h http.Header, status int)
+	status int
+	bytes  int64
+}
+
+func (w *respWriter) WriteHeader(code int) {
+	if w.status == 0 && code >= 200 {
+		w.status = code
+		if w.before != nil {
+			w.before(w.Header(), code)
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *respWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+func (w *respWriter) ReadFrom(r io.Reader) (int64, error) {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	var n int64
+	var err error
+	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
+		n, err = rf.ReadFrom(r)
+	} else {
+		n, err = io.Copy(writerOnly{w.ResponseWriter}, r)
+	}
+	w.bytes += n
+	return n, err
+}
+
+func (w *respWriter) Flush() {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+func (w *respWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+type writerOnly struct{ io.Writer }
