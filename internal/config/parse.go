@@ -193,7 +193,7 @@ func index(n *yaml.Node, path string, lines map[string]int, byLine map[int]strin
 		for i, v := range n.Content {
 			p := path + "[" + strconv.Itoa(i) + "]"
 			lines[p] = v.Line
-			if _, ok := byLine[v.Line]; !ok || v.Kind == yaml.ScalarNode {
+			if _, ok := byLine[v.Line]; !ok {
 				byLine[v.Line] = p
 			}
 			index(v, p, lines, byLine)
