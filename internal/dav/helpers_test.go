@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -79,6 +80,11 @@ func (e *env) serve(r *http.Request) *httptest.ResponseRecorder {
 	if w.Code == http.StatusMultiStatus {
 		if _, err := multistatus.Decode(bytes.NewReader(w.Body.Bytes())); err != nil {
 			e.t.Fatalf("%s %s: 207 body does not decode: %v\n%s", r.Method, r.URL, err, w.Body)
+		}
+	}
+	if strings.Contains(w.Header().Get("Content-Type"), "xml") && r.Method != "GET" && r.Method != "HEAD" {
+		if err := strictXML(w.Body.Bytes()); err != nil {
+			e.t.Fatalf("%s %s: %d answer is not namespace-well-formed: %v\n%s", r.Method, r.URL, w.Code, err, w.Body)
 		}
 	}
 	return w
@@ -344,4 +350,87 @@ func proppatchSet(kv ...string) string {
 	}
 	b.WriteString(`</D:prop></D:set></D:propertyupdate>`)
 	return b.String()
+}
+
+const (
+	nsXML   = "http://www.w3.org/XML/1998/namespace"
+	nsXMLNS = "http://www.w3.org/2000/xmlns/"
+)
+
+// strictXML checks what a namespace-aware parser such as expat or libxml2
+// (which litmus, davfs2 and cadaver use) refuses and encoding/xml lets
+// through: undeclared prefixes, the xmlns prefix on an element, reserved
+// namespaces bound to other prefixes or as the default, and prefixes
+// bound to the empty name.
+func strictXML(doc []byte) error {
+	d := xml.NewDecoder(bytes.NewReader(doc))
+	scopes := []map[string]string{{"xml": nsXML}}
+	lookup := func(prefix string) (string, bool) {
+		for i := len(scopes) - 1; i >= 0; i-- {
+			if v, ok := scopes[i][prefix]; ok {
+				return v, true
+			}
+		}
+		return "", false
+	}
+	for {
+		tok, err := d.RawToken()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			sc := map[string]string{}
+			for _, a := range t.Attr {
+				switch {
+				case a.Name.Space == "xmlns":
+					switch {
+					case a.Name.Local == "xmlns":
+						return fmt.Errorf("the xmlns prefix declared")
+					case a.Value == "":
+						return fmt.Errorf("prefix %s bound to the empty name", a.Name.Local)
+					case a.Name.Local == "xml" && a.Value != nsXML, a.Name.Local != "xml" && a.Value == nsXML:
+						return fmt.Errorf("prefix %s bound to %s", a.Name.Local, a.Value)
+					case a.Value == nsXMLNS:
+						return fmt.Errorf("prefix %s bound to the xmlns namespace", a.Name.Local)
+					}
+					sc[a.Name.Local] = a.Value
+				case a.Name.Space == "" && a.Name.Local == "xmlns":
+					if a.Value == nsXML || a.Value == nsXMLNS {
+						return fmt.Errorf("default namespace bound to %s", a.Value)
+					}
+					sc[""] = a.Value
+				}
+			}
+			scopes = append(scopes, sc)
+			if t.Name.Space == "xmlns" {
+				return fmt.Errorf("element <%s:%s> has the xmlns prefix", t.Name.Space, t.Name.Local)
+			}
+			if t.Name.Space != "" {
+				if _, ok := lookup(t.Name.Space); !ok {
+					return fmt.Errorf("element <%s:%s>: undeclared prefix", t.Name.Space, t.Name.Local)
+				}
+			}
+			seen := map[xml.Name]bool{}
+			for _, a := range t.Attr {
+				n := a.Name
+				if a.Name.Space != "" && a.Name.Space != "xmlns" {
+					uri, ok := lookup(a.Name.Space)
+					if !ok {
+						return fmt.Errorf("attribute %s:%s: undeclared prefix", a.Name.Space, a.Name.Local)
+					}
+					n.Space = uri
+				}
+				if seen[n] {
+					return fmt.Errorf("attribute {%s}%s twice", n.Space, n.Local)
+				}
+				seen[n] = true
+			}
+		case xml.EndElement:
+			scopes = scopes[:len(scopes)-1]
+		}
+	}
 }

@@ -30,15 +30,126 @@ type bodyDecoder struct {
 
 func (h *Handler) newBodyDecoder(w http.ResponseWriter, r *http.Request) *bodyDecoder {
 	body := http.MaxBytesReader(w, r.Body, h.cfg.MaxXMLBytes)
-	dec := xml.NewDecoder(body)
-	dec.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
+	raw := xml.NewDecoder(body)
+	raw.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
 		switch strings.ToLower(label) {
 		case "utf-8", "utf8", "us-ascii", "ascii":
 			return in, nil
 		}
 		return nil, fmt.Errorf("unsupported encoding %q", label)
 	}
-	return &bodyDecoder{dec: dec}
+	// The namespace checks sit between the raw tokens and the decoder that
+	// resolves names, so they cover property values too, which
+	// multistatus.ReadInner reads straight from the decoder.
+	return &bodyDecoder{dec: xml.NewTokenDecoder(&nsChecker{raw: raw})}
+}
+
+const (
+	xmlNamespace   = "http://www.w3.org/XML/1998/namespace"
+	xmlnsNamespace = "http://www.w3.org/2000/xmlns/"
+)
+
+// nsChecker passes on the raw tokens of an XML body and refuses what
+// Namespaces in XML 1.0 forbids and encoding/xml lets through: undeclared
+// prefixes (encoding/xml takes the prefix for the namespace), the xmlns
+// prefix on an element, prefixes bound to the empty name, the reserved
+// namespaces bound to other prefixes or as the default, elements in the
+// xml namespace, and an attribute given twice. Stored as dead properties
+// or lock owners, such names would be written back in forms that strict
+// clients (expat, libxml2) reject, breaking every later PROPFIND.
+type nsChecker struct {
+	raw   *xml.Decoder
+	decls []nsDecl
+	depth int
+}
+
+// nsDecl is one prefix declaration in scope, made at element depth depth.
+type nsDecl struct {
+	prefix, uri string
+	depth       int
+}
+
+func (c *nsChecker) Token() (xml.Token, error) {
+	tok, err := c.raw.RawToken()
+	if err != nil {
+		return tok, err
+	}
+	switch t := tok.(type) {
+	case xml.StartElement:
+		c.depth++
+		if err := c.start(t); err != nil {
+			return nil, err
+		}
+	case xml.EndElement:
+		for len(c.decls) > 0 && c.decls[len(c.decls)-1].depth == c.depth {
+			c.decls = c.decls[:len(c.decls)-1]
+		}
+		c.depth--
+	}
+	return tok, nil
+}
+
+func (c *nsChecker) start(t xml.StartElement) error {
+	for _, a := range t.Attr {
+		switch {
+		case a.Name.Space == "xmlns":
+			switch p, v := a.Name.Local, a.Value; {
+			case p == "xmlns":
+				return errors.New("the xmlns prefix cannot be declared")
+			case v == "":
+				return fmt.Errorf("prefix %q bound to an empty namespace", p)
+			case v == xmlnsNamespace, p != "xml" && v == xmlNamespace, p == "xml" && v != xmlNamespace:
+				return fmt.Errorf("prefix %q bound to a reserved namespace", p)
+			}
+			c.decls = append(c.decls, nsDecl{a.Name.Local, a.Value, c.depth})
+		case a.Name.Space == "" && a.Name.Local == "xmlns":
+			if a.Value == xmlNamespace || a.Value == xmlnsNamespace {
+				return errors.New("default namespace bound to a reserved namespace")
+			}
+		}
+	}
+	switch p := t.Name.Space; {
+	case p == "xmlns", p == "xml":
+		return fmt.Errorf("element <%s:%s> uses a reserved prefix", p, t.Name.Local)
+	case p != "" && !c.declared(p):
+		return fmt.Errorf("element <%s:%s>: undeclared prefix", p, t.Name.Local)
+	}
+	for i, a := range t.Attr {
+		if a.Name.Space == "xmlns" || a.Name.Space == "" && a.Name.Local == "xmlns" {
+			continue
+		}
+		if p := a.Name.Space; p != "" && p != "xml" && !c.declared(p) {
+			return fmt.Errorf("attribute %s:%s: undeclared prefix", p, a.Name.Local)
+		}
+		for _, b := range t.Attr[:i] {
+			if b.Name.Local == a.Name.Local && c.uri(b.Name.Space) == c.uri(a.Name.Space) {
+				return fmt.Errorf("attribute %q given twice", a.Name.Local)
+			}
+		}
+	}
+	return nil
+}
+
+func (c *nsChecker) declared(prefix string) bool {
+	for i := len(c.decls) - 1; i >= 0; i-- {
+		if c.decls[i].prefix == prefix {
+			return true
+		}
+	}
+	return false
+}
+
+// uri resolves an attribute's prefix ("" stays "": no namespace).
+func (c *nsChecker) uri(prefix string) string {
+	if prefix == "" || prefix == "xml" {
+		return prefix
+	}
+	for i := len(c.decls) - 1; i >= 0; i-- {
+		if c.decls[i].prefix == prefix {
+			return c.decls[i].uri
+		}
+	}
+	return prefix
 }
 
 // badXML wraps a parse error as a 400, keeping a body-size error a 413.
