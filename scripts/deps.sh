@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives (litmus, Apache httpd
-# with mod_dav_fs, cadaver, rclone, davfs2, curl). Fails loudly when a
+# with mod_dav_fs, cadaver, rclone, davfs2, curl, xmllint from libxml2-utils,
+# python3 for the scripts' helpers). Fails loudly when a
 # package is missing and cannot be installed: no suite is ever skipped.
 set -euo pipefail
 need=()
@@ -10,6 +11,8 @@ command -v cadaver >/dev/null || need+=(cadaver)
 command -v rclone  >/dev/null || need+=(rclone)
 command -v curl    >/dev/null || need+=(curl)
 [ -x /usr/sbin/mount.davfs ] || need+=(davfs2)
+command -v xmllint >/dev/null || need+=(libxml2-utils)
+command -v python3 >/dev/null || need+=(python3)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ]; then
   echo "deps: missing ${need[*]} and not root: install them with apt-get (Debian 12)" >&2

@@ -15,3 +15,4 @@ echo "== go test -race"
 go test -race -count=1 ./...
 echo "== litmus"
 scripts/litmus.sh
+echo "== real clients"; scripts/clients/run-all.sh

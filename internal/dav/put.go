@@ -34,6 +34,17 @@ func (h *Handler) put(w http.ResponseWriter, r *http.Request, p string) error {
 	if err := h.checkLocks(r, writeTarget{path: p, membership: !exists}); err != nil {
 		return err
 	}
+	if !exists {
+		// Refused before the body is read, so a client that sent Expect:
+		// 100-continue (Cyberduck, curl) never has to send it.
+		pi, err := h.fs.Stat(ctx, parent(p))
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+		if err != nil || !pi.IsDir {
+			return errorf(http.StatusConflict, "", "the parent collection does not exist")
+		}
+	}
 	opt := storage.PutOptions{ExpectedSize: r.ContentLength}
 	if v := r.Header.Get("X-Expected-Entity-Length"); v != "" && opt.ExpectedSize < 0 {
 		n, err := strconv.ParseInt(v, 10, 64)
