@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Raw HTTP with curl against a fresh Davit: every method with its exact
 # expected status, the RFC 4918 precondition cases, and every 207 (and
-# every XML error body) checked well-formed with xmllint.
+# every XML error body) checked well-formed with xmllint; every 207 also
+# read by Davit's own streaming reader (`davit multistatus decode`).
 source "$(dirname "$0")/lib.sh"
 need curl xmllint
+go build -o "$work/davit-cli" ./cmd/davit >"$work/cli.out" 2>&1 ||
+  fatal "build cmd/davit (for multistatus decode)" "$(cat "$work/cli.out")"
 start_server
 fresh_collection
 C=$coll
@@ -27,6 +30,10 @@ req() {
     if [ "$n" != 1 ]; then
       fail "$name: $method $path -> 207 but not a well-formed DAV:multistatus" "$n
 $(cat "$work/body")"
+      return 1
+    fi
+    if ! "$work/davit-cli" multistatus decode "$work/body" >/dev/null 2>"$work/decerr"; then
+      fail "$name: $method $path -> 207 that davit multistatus decode refuses" "$(cat "$work/decerr")"
       return 1
     fi
   elif grep -qi '^content-type: application/xml' "$work/hdr"; then

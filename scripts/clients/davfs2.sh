@@ -6,6 +6,7 @@
 # (curl) meets davfs2's lock with 423; unmount, mount again with an empty
 # cache and compare every byte (sha256) with what was written.
 source "$(dirname "$0")/lib.sh"
+export PATH="$PATH:/usr/sbin:/sbin"
 need mount.davfs umount.davfs curl sha256sum
 [ "$(id -u)" = 0 ] || fatal "running as root" "mount.davfs needs root here (mount -t davfs)"
 if [ ! -c /dev/fuse ]; then
