@@ -89,6 +89,16 @@ func (h *Handler) copyMove(w http.ResponseWriter, r *http.Request, src string) e
 		if f.finish() {
 			return nil
 		}
+		if errors.Is(err, storage.ErrExist) {
+			// Another request created the destination after it was
+			// checked. Not a 405 (that would say MOVE is not allowed on
+			// the source): with Overwrite F it is the 412 of §9.9.4,
+			// with Overwrite T a conflict a retry can resolve.
+			if !overwrite {
+				return &Error{Status: http.StatusPreconditionFailed, Reason: "destination exists and Overwrite is F", Err: err}
+			}
+			return &Error{Status: http.StatusConflict, Reason: "the destination was created meanwhile", Err: err}
+		}
 		return err
 	}
 	if f.finish() {

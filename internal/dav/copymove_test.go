@@ -319,3 +319,50 @@ func (f *copyFailFS) CopyFile(ctx context.Context, src, dst string) error {
 
 var _ = lock.Infinity
 var _ = strings.Contains
+
+// appearFS creates the destination just before Rename and Mkdir, as a
+// concurrent request would between the handler's checks and the move.
+type appearFS struct {
+	storage.FS
+}
+
+func (f appearFS) Rename(ctx context.Context, src, dst string) error {
+	f.FS.Put(ctx, dst, strings.NewReader("intruder"), storage.PutOptions{ExpectedSize: -1})
+	return f.FS.Rename(ctx, src, dst)
+}
+
+func (f appearFS) Mkdir(ctx context.Context, name string) error {
+	if strings.HasPrefix(name, "/dst") {
+		f.FS.Mkdir(ctx, name)
+	}
+	return f.FS.Mkdir(ctx, name)
+}
+
+// TestCopyMoveDestinationAppears: a destination created by another
+// request after the checks is a 412 (Overwrite F) or 409, never a 405,
+// and the intruder is left alone.
+func TestCopyMoveDestinationAppears(t *testing.T) {
+	for _, tc := range []struct {
+		method, src, overwrite string
+		code                   int
+	}{
+		{"MOVE", "/file", "F", 412},
+		{"MOVE", "/file", "T", 409},
+		{"MOVE", "/src", "F", 412},
+		{"COPY", "/src", "F", 412},
+		{"COPY", "/src", "T", 409},
+	} {
+		t.Run(tc.method+tc.src+tc.overwrite, func(t *testing.T) {
+			mem := storage.NewMem()
+			e := newEnv(t, func(c *dav.Config) { c.FS = appearFS{mem} })
+			copyMoveTree(e, "")
+			w := e.do(tc.method, tc.src, "", "Destination", "/dst", "Overwrite", tc.overwrite)
+			if w.Code != tc.code {
+				t.Fatalf("status %d, want %d\n%s", w.Code, tc.code, w.Body)
+			}
+			if !e.exists(tc.src) {
+				t.Fatalf("the source is gone")
+			}
+		})
+	}
+}
