@@ -42,6 +42,9 @@ type Users struct {
 	groups map[string]map[string]bool // user -> groups
 	cache  *verifyCache
 	now    func() time.Time
+
+	dummyOnce sync.Once
+	dummyHash []byte
 }
 
 // NewUsers loads the htpasswd file (when file is not empty) and the users
@@ -138,9 +141,25 @@ func (u *Users) Exists(name string) bool { return u.inFile[name] || u.hashes[nam
 // InGroup reports whether user belongs to group.
 func (u *Users) InGroup(user, group string) bool { return u.groups[user][group] }
 
-// dummyHash is compared against when the user is unknown, so the time a
-// failure takes does not tell whether the name exists.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("davit-no-such-user"), bcrypt.DefaultCost)
+// dummy is compared against when the user is unknown, so the time a
+// failure takes does not tell whether the name exists. Its cost is the
+// highest of the configured users' hashes (bcrypt.DefaultCost with a users
+// file, whose costs vary); it is made on first use.
+func (u *Users) dummy() []byte {
+	u.dummyOnce.Do(func() {
+		cost := bcrypt.DefaultCost
+		if u.file == nil {
+			cost = bcrypt.MinCost
+			for _, h := range u.hashes {
+				if c, err := bcrypt.Cost(h); err == nil && c > cost {
+					cost = c
+				}
+			}
+		}
+		u.dummyHash, _ = bcrypt.GenerateFromPassword([]byte("davit-no-such-user"), cost)
+	})
+	return u.dummyHash
+}
 
 // Verify reports whether password is name's password. Successes are
 // remembered for a few minutes (keyed by a keyed hash, never the password
@@ -161,7 +180,7 @@ func (u *Users) Verify(name, password string) bool {
 	case u.inFile[name] && u.file != nil:
 		ok = u.file.Match(name, password)
 	default:
-		bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		bcrypt.CompareHashAndPassword(u.dummy(), []byte(password))
 	}
 	if ok {
 		u.cache.add(key, u.now())

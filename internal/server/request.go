@@ -166,11 +166,14 @@ func (rt *router) serveOuter(next http.Handler) http.Handler {
 		info := rt.prepare(r)
 		w.Header().Set(hRequestID, info.id)
 		rw := &respWriter{ResponseWriter: w}
+		// A shallow copy: the server's own Request must keep its Body, or
+		// net/http no longer sees an unread Expect: 100-continue body
+		// and would wait for it before sending our early 401.
+		r = r.WithContext(context.WithValue(r.Context(), reqInfoKey{}, info))
 		var in atomic.Int64
 		if r.Body != nil && r.Body != http.NoBody {
 			r.Body = &countingBody{ReadCloser: r.Body, n: &in}
 		}
-		r = r.WithContext(context.WithValue(r.Context(), reqInfoKey{}, info))
 		aborted := true
 		defer func() {
 			status := rw.status
