@@ -129,6 +129,8 @@ func (e *cli) run(ctx context.Context, args []string) int {
 	switch cmd {
 	case "serve":
 		return runServe(ctx, args)
+	case "config":
+		return runConfig(args)
 	case "ls":
 		return e.ls(ctx, args)
 	case "get":
