@@ -185,10 +185,18 @@ type propWriter struct {
 }
 
 func (pw *propWriter) walk(dir string, deep bool) error {
+	listed := false
 	for child, err := range pw.h.fs.List(pw.ctx, dir) {
 		if err != nil {
+			if !listed && (errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrNotDir)) {
+				// Removed (or replaced by a file) since it was listed or
+				// stat'ed: it has no members to show, and the answer
+				// stays whole rather than being cut.
+				return nil
+			}
 			return err
 		}
+		listed = true
 		if err := pw.ctx.Err(); err != nil {
 			return err
 		}

@@ -1,7 +1,10 @@
 package dav_test
 
 import (
+	"context"
+	"fmt"
 	"io"
+	"iter"
 	"net/http"
 	"slices"
 	"strings"
@@ -9,6 +12,7 @@ import (
 	"time"
 
 	"github.com/davit-dav/davit/internal/dav"
+	"github.com/davit-dav/davit/internal/storage"
 	"github.com/davit-dav/davit/multistatus"
 )
 
@@ -301,4 +305,39 @@ func TestPropfindErrors(t *testing.T) {
 		}
 	})
 	_ = http.StatusOK
+}
+
+// vanishFS makes collections disappear between the listing of their
+// parent and their own listing, as a concurrent DELETE does.
+type vanishFS struct {
+	storage.FS
+	gone map[string]bool
+}
+
+func (f vanishFS) List(ctx context.Context, name string) iter.Seq2[storage.Info, error] {
+	if f.gone[name] {
+		return func(yield func(storage.Info, error) bool) {
+			yield(storage.Info{}, fmt.Errorf("list %q: %w", name, storage.ErrNotFound))
+		}
+	}
+	return f.FS.List(ctx, name)
+}
+
+// TestPropfindCollectionVanishes: a collection deleted while a PROPFIND
+// walks the tree is left out; the answer is still whole.
+func TestPropfindCollectionVanishes(t *testing.T) {
+	mem := storage.NewMem()
+	e := newEnv(t, func(c *dav.Config) { c.FS = vanishFS{mem, map[string]bool{"/dir/sub": true}} })
+	propfindTree(e)
+	m := ms(t, e.do("PROPFIND", "/", "", "Depth", "infinity"))
+	want := []string{"/", "/dir/", "/dir/f.txt", "/dir/sub/", "/top"}
+	if got := hrefs(m); !slices.Equal(got, want) {
+		t.Fatalf("hrefs %v, want %v", got, want)
+	}
+	e2 := newEnv(t, func(c *dav.Config) { c.FS = vanishFS{storage.NewMem(), map[string]bool{"/dir": true}} })
+	e2.mkcol("/dir")
+	m = ms(t, e2.do("PROPFIND", "/dir", "", "Depth", "1"))
+	if got := hrefs(m); !slices.Equal(got, []string{"/dir/"}) {
+		t.Fatalf("Depth 1 on a vanished collection: %v", got)
+	}
 }
