@@ -66,8 +66,16 @@ fatal() {
   finish
 }
 
-# finish prints the tally and exits non-zero on any failure.
+# finish checks that the server is still up, prints the tally and exits
+# non-zero on any failure.
 finish() {
+  if [ -n "$server_pid" ] && ! kill -0 "$server_pid" 2>/dev/null; then
+    local rc=0
+    wait "$server_pid" 2>/dev/null || rc=$?
+    fail "the server is still running at the end" "it exited with status $rc$([ "$rc" -gt 128 ] && echo " (signal $((rc - 128)))"); last log lines:
+$(tail -n 5 "$work/server.log")"
+    server_pid=""
+  fi
   echo "$client: $passed passed, $failed failed"
   [ "$failed" -eq 0 ] || exit 1
   exit 0
