@@ -189,4 +189,25 @@ req "POST is not allowed" 405 POST "${C}d/a.txt" --data x
 req "an unknown method" 405 BREW "${C}d/a.txt"
 
 req "DELETE the test collection" 204 DELETE "$C"
+
+# Behind a reverse proxy: a second Davit with --prefix /dav; the client's
+# Destination carries the proxy's public scheme, host and port.
+pport=$(free_port)
+"$DAVIT_BIN" serve --root "$work/root-prefix" --listen "127.0.0.1:$pport" --prefix /dav --no-sync >"$work/server-prefix.log" 2>&1 &
+ppid_=$!
+on_cleanup 'kill $ppid_ 2>/dev/null; wait $ppid_ 2>/dev/null'
+for _ in $(seq 100); do curl -fs -o /dev/null -X OPTIONS "http://127.0.0.1:$pport/dav/" && break; sleep 0.1; done
+base="http://127.0.0.1:$pport"
+req "prefix: OPTIONS" 200 OPTIONS /dav/
+req "prefix: MKCOL" 201 MKCOL /dav/p/
+req "prefix: PUT" 201 PUT /dav/p/a.txt --data-binary @"$work/a.txt"
+req "prefix: COPY to the proxy's public URL" 201 COPY /dav/p/a.txt -H "Destination: https://public.example/dav/p/b%20c.txt"
+req "prefix: MOVE to the proxy's public URL with a port" 201 MOVE "/dav/p/b%20c.txt" -H "Destination: https://public.example:8443/dav/p/d.txt"
+req "prefix: COPY to a relative Destination" 201 COPY /dav/p/a.txt -H "Destination: /dav/p/e.txt"
+req "prefix: COPY outside the prefix" 502 COPY /dav/p/a.txt -H "Destination: https://public.example/elsewhere/a.txt"
+req "prefix: PROPFIND" 207 PROPFIND /dav/p -H 'Depth: 1'
+check "prefix: hrefs carry the prefix" "$(xp "string((//*[local-name()='href'])[1])")" = /dav/p/
+check "prefix: the listing has the copies" "$(xp "count(//*[local-name()='href'])")" = 4
+req "prefix: GET the moved file" 200 GET /dav/p/d.txt
+check "prefix: the moved file's bytes" "$(cat "$work/body")" = "hello, davit"
 finish
