@@ -270,3 +270,6 @@ func activeLocks(t testing.TB, inner []byte) []struct {
 	}
 	return doc.Locks
 }
+
+// slogTo is a text logger writing to w.
+func slogTo(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
