@@ -12,12 +12,13 @@ import (
 //	{"responses":[{"href":["/a/b.txt"],"status":200,
 //	  "propstat":[{"status":200,"props":{"{DAV:}getcontentlength":"12"}}],
 //	  "error":["{DAV:}lock-token-submitted"],"location":"/c",
-//	  "responsedescription":"..."}],"responsedescription":"..."}
+//	  "responsedescription":"...","id":"7"}],"responsedescription":"..."}
 //
 // Keys that do not apply are left out. A property whose value is text holds
 // the text (white space only gives ""), one with child elements holds its
 // inner XML as a string, an empty one holds "". A propstat may carry "error"
-// and "responsedescription" too (RFC 4918 §14.22).
+// and "responsedescription" too (RFC 4918 §14.22). "id" is Response.ID, the
+// item of a Davit batch the response answers.
 
 type jsonPropstat struct {
 	Status              int            `json:"status"`
@@ -33,6 +34,7 @@ type jsonResponse struct {
 	Error               []string       `json:"error,omitempty"`
 	Location            string         `json:"location,omitempty"`
 	ResponseDescription string         `json:"responsedescription,omitempty"`
+	ID                  string         `json:"id,omitempty"`
 }
 
 // ClarkName formats a name as {namespace}local ("{}local" without one).
@@ -67,6 +69,7 @@ func toJSON(r *Response) jsonResponse {
 		Error:               conditionNames(r.Error),
 		Location:            r.Location,
 		ResponseDescription: strings.TrimSpace(r.ResponseDescription),
+		ID:                  r.ID,
 	}
 	for i := range r.Propstats {
 		ps := &r.Propstats[i]

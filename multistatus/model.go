@@ -25,6 +25,10 @@ import (
 // NS is the DAV: namespace URI.
 const NS = "DAV:"
 
+// BatchNS is the namespace of Davit's batch extension elements, such as
+// the id of a Response.
+const BatchNS = "urn:davit:batch"
+
 // ErrInvalid is returned (wrapped) by the writer for a Response that RFC 4918
 // does not allow: no href, both or neither of status and propstat, several
 // hrefs with propstat, or a 1xx or out-of-range status.
@@ -155,6 +159,11 @@ type Response struct {
 	Error               []Condition // DAV:error children, nil when absent
 	ResponseDescription string
 	Location            string // DAV:location/DAV:href, "" when absent
+	// ID names the item of a Davit batch this response answers. It is
+	// written as <id xmlns="urn:davit:batch"> inside the response (an
+	// extension element, RFC 4918 §17) and as "id" in the JSON form, and
+	// left out when empty.
+	ID string
 }
 
 // Failed reports whether the response records a failure: a status outside

@@ -328,6 +328,10 @@ func (r *Reader) response() (*Response, error) {
 				if resp.Location, err = r.location(); err != nil {
 					return nil, err
 				}
+			case t.Name.Space == BatchNS && t.Name.Local == "id":
+				if resp.ID, err = r.text(); err != nil {
+					return nil, err
+				}
 			default:
 				if err := r.skip(); err != nil {
 					return nil, err

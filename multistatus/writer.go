@@ -166,6 +166,11 @@ func encodeResponse(b *bytes.Buffer, r *Response) {
 		element(b, "href", EncodeHref(r.Location))
 		b.WriteString("</D:location>")
 	}
+	if r.ID != "" {
+		b.WriteString(`<id xmlns="` + BatchNS + `">`)
+		escapeText(b, []byte(r.ID))
+		b.WriteString("</id>")
+	}
 	b.WriteString("</D:response>")
 }
 

@@ -13,6 +13,9 @@ command -v curl    >/dev/null || need+=(curl)
 [ -x /usr/sbin/mount.davfs ] || need+=(davfs2)
 command -v xmllint >/dev/null || need+=(libxml2-utils)
 command -v python3 >/dev/null || need+=(python3)
+python3 -c 'import requests' 2>/dev/null || need+=(python3-requests)
+command -v php     >/dev/null || need+=(php-cli)
+php -r 'exit(function_exists("curl_init") ? 0 : 1);' 2>/dev/null || need+=(php-curl)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ]; then
   echo "deps: missing ${need[*]} and not root: install them with apt-get (Debian 12)" >&2

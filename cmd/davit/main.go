@@ -153,6 +153,8 @@ func (e *cli) run(ctx context.Context, args []string) int {
 		return e.request(ctx, args)
 	case "multistatus":
 		return e.multistatus(ctx, args)
+	case "batch":
+		return e.batch(ctx, args)
 	case "help", "-h", "--help":
 		fmt.Fprint(e.stdout, usage)
 		return exitOK
