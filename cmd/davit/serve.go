@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/davit-dav/davit/internal/server"
+	davserver "github.com/davit-dav/davit/internal/server"
 )
 
 // runServe runs "davit serve": the server on a folder with its embedded
 // state store, or as a configuration file describes.
 func runServe(ctx context.Context, args []string) int {
-	return server.Run(ctx, args, os.Stderr)
+	return davserver.Run(ctx, args, os.Stderr)
 }
 
 // runConfig runs "davit config check FILE": validate a configuration and
@@ -21,5 +21,5 @@ func runConfig(args []string) int {
 		fmt.Fprintln(os.Stderr, "usage: davit config check FILE")
 		return exitUsage
 	}
-	return server.RunConfigCheck(args[1:], os.Stdout, os.Stderr)
+	return davserver.RunConfigCheck(args[1:], os.Stdout, os.Stderr)
 }
