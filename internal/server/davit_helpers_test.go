@@ -273,3 +273,6 @@ func activeLocks(t testing.TB, inner []byte) []struct {
 
 // slogTo is a text logger writing to w.
 func slogTo(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
+
+// quietLogger drops every record.
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
