@@ -5,8 +5,6 @@
 # read by Davit's own streaming reader (`davit multistatus decode`).
 source "$(dirname "$0")/lib.sh"
 need curl xmllint
-go build -o "$work/davit-cli" ./cmd/davit >"$work/cli.out" 2>&1 ||
-  fatal "build cmd/davit (for multistatus decode)" "$(cat "$work/cli.out")"
 start_server
 fresh_collection
 C=$coll
@@ -32,7 +30,7 @@ req() {
 $(cat "$work/body")"
       return 1
     fi
-    if ! "$work/davit-cli" multistatus decode "$work/body" >/dev/null 2>"$work/decerr"; then
+    if ! "$DAVIT_BIN" multistatus decode "$work/body" >/dev/null 2>"$work/decerr"; then
       fail "$name: $method $path -> 207 that davit multistatus decode refuses" "$(cat "$work/decerr")"
       return 1
     fi
