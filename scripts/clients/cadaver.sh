@@ -29,11 +29,13 @@ cad() {
   for i in $(seq 200); do
     out=$(tail -c +"$((from + 1))" "$work/cadaver.out")
     # finished once a new prompt follows the command's output
-    if printf '%s' "$out" | tail -n +2 | grep -q '^dav:'; then break; fi
+    if tail -n +2 <<<"$out" | grep -q '^dav:'; then break; fi
     kill -0 "$cadaver_pid" 2>/dev/null || break
     sleep 0.05
   done
-  if printf '%s' "$out" | grep -Eq -- "$want" && ! printf '%s' "$out" | grep -qi 'failed'; then
+  # (here-strings, not pipes: with pipefail an early grep -q exit can fail
+  # the writer with SIGPIPE)
+  if grep -Eq -- "$want" <<<"$out" && ! grep -qi 'failed' <<<"$out"; then
     pass "$name"
   else
     fail "$name: \`$cmd'" "$out"

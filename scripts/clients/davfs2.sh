@@ -127,9 +127,10 @@ exec 3>&-
 printf 'v2 from davfs2\n' >>"$mirror/locked.txt"
 step "closing uploads the file" wait_server /locked.txt "$mirror/locked.txt"
 released() {
-  local i
+  local i d
   for i in $(seq 150); do
-    curl -s -X PROPFIND -H 'Depth: 0' --data '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:lockdiscovery/></D:prop></D:propfind>' "${url}locked.txt" | grep -q activelock || return 0
+    d=$(curl -s -X PROPFIND -H 'Depth: 0' --data '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:lockdiscovery/></D:prop></D:propfind>' "${url}locked.txt")
+    [ -n "$d" ] && ! grep -q activelock <<<"$d" && return 0
     sleep 0.1
   done
   return 1

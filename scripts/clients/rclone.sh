@@ -14,6 +14,14 @@ export RCLONE_CONFIG_DAVIT_TYPE=webdav RCLONE_CONFIG_DAVIT_URL="$url" RCLONE_CON
 export RCLONE_CONFIG_DAVOC_TYPE=webdav RCLONE_CONFIG_DAVOC_URL="$url" RCLONE_CONFIG_DAVOC_VENDOR=owncloud
 rc=(rclone --low-level-retries 1 --retries 1 --transfers 8 --checkers 8)
 
+# logged PATTERN RCLONE-ARG... runs rclone -v and passes when its log holds
+# PATTERN (the log goes to a file: grep -q on a pipe could cut rclone off).
+logged() {
+  local pattern=$1; shift
+  "${rc[@]}" -v "$@" >"$work/rclone.log" 2>&1 || { cat "$work/rclone.log"; return 1; }
+  grep -q -- "$pattern" "$work/rclone.log" || { cat "$work/rclone.log"; return 1; }
+}
+
 # The source tree: 10 folders of 100 small files, and 3 files of 20 MiB.
 src="$work/src"
 names=("plain" "with space" "accénts ñ ü ø" "per%cent %41 %%" "hash #1 #" "and & more &amp;" "emoji 🐙 🚀" "mixé #%& 🦀 x")
@@ -45,9 +53,9 @@ PY
 check "the server's root holds the same bytes" "$(diff <(sha_tree "$src") <(sha_tree "$root$coll/tree") >/dev/null && echo same)" = same
 step "check --download" "${rc[@]}" check --download "$src" davit:tree
 big="large ${names[4]} 1.bin"
-step "copyto (server-side)" sh -c "${rc[*]@Q} -v copyto 'davit:tree/$big' 'davit:copied/big copy 🐙.bin' 2>&1 | tee /dev/stderr | grep -q 'Copied (server-side copy)'"
+step "copyto (server-side)" logged 'Copied (server-side copy)' copyto "davit:tree/$big" "davit:copied/big copy 🐙.bin"
 step "copyto result equals the source" cmp "$src/$big" "$root$coll/copied/big copy 🐙.bin"
-step "moveto (server-side)" sh -c "${rc[*]@Q} -v moveto 'davit:copied/big copy 🐙.bin' 'davit:moved/big # moved %.bin' 2>&1 | tee /dev/stderr | grep -q 'Moved (server-side)'"
+step "moveto (server-side)" logged 'Moved (server-side)' moveto "davit:copied/big copy 🐙.bin" "davit:moved/big # moved %.bin"
 step "moveto result equals the source" cmp "$src/$big" "$root$coll/moved/big # moved %.bin"
 check "moveto source is gone" ! -e "$root$coll/copied/big copy 🐙.bin"
 step "deletefile" "${rc[@]}" deletefile "davit:moved/big # moved %.bin"
@@ -77,6 +85,6 @@ PY
 )" = same
 check "owncloud: the server file has the modification time" "$(date -u -r "$root$coll/oc/one.txt" +%FT%T)" = 2001-02-03T04:05:06
 step "owncloud: check --download" "${rc[@]}" check --download "$mt" davoc:oc
-step "owncloud: a second copy transfers nothing" sh -c "${rc[*]@Q} copy -v '$mt' davoc:oc 2>&1 | tee /dev/stderr | grep -q 'There was nothing to transfer'"
+step "owncloud: a second copy transfers nothing" logged 'There was nothing to transfer' copy "$mt" davoc:oc
 step "owncloud: purge" "${rc[@]}" purge davoc:oc
 finish
