@@ -52,17 +52,26 @@ func NewStatus(code int) Status {
 // IsZero reports whether s holds no status.
 func (s Status) IsZero() bool { return s.Code == 0 }
 
-// String formats s as a status line.
+// String formats s as a status line, with protocol HTTP/1.1 when s has
+// none.
 func (s Status) String() string {
-	proto := s.Proto
-	if proto == "" {
-		proto = "HTTP/1.1"
+	var a [64]byte
+	return string(s.appendTo(a[:0]))
+}
+
+func (s Status) appendTo(b []byte) []byte {
+	if s.Proto == "" {
+		b = append(b, "HTTP/1.1"...)
+	} else {
+		b = append(b, s.Proto...)
 	}
-	line := proto + " " + strconv.Itoa(s.Code)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, int64(s.Code), 10)
 	if s.Reason != "" {
-		line += " " + s.Reason
+		b = append(b, ' ')
+		b = append(b, s.Reason...)
 	}
-	return line
+	return b
 }
 
 // ParseStatus parses a status line: an optional "HTTP/x.y" protocol, a
@@ -152,7 +161,9 @@ type Propstat struct {
 // Propstats is set; several Hrefs are allowed only with Status.
 type Response struct {
 	// Hrefs are URI references as they stand in the document (percent
-	// encoding kept). Use PathHref to build one from a path.
+	// encoding kept), except that the Reader escapes what a URI cannot
+	// hold (a raw space, a stray %) as EncodeHref does, as the Writer
+	// would. Use PathHref to build one from a path.
 	Hrefs               []string
 	Status              Status
 	Propstats           []Propstat

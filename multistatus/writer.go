@@ -141,7 +141,7 @@ func encodeResponse(b *bytes.Buffer, r *Response) {
 		element(b, "href", EncodeHref(h))
 	}
 	if r.Status.Code != 0 {
-		element(b, "status", r.Status.String())
+		statusElement(b, r.Status)
 	}
 	for i := range r.Propstats {
 		ps := &r.Propstats[i]
@@ -150,7 +150,7 @@ func encodeResponse(b *bytes.Buffer, r *Response) {
 			encodeProperty(b, &ps.Props[j])
 		}
 		b.WriteString("</D:prop>")
-		element(b, "status", ps.Status.String())
+		statusElement(b, ps.Status)
 		encodeError(b, ps.Error)
 		if ps.ResponseDescription != "" {
 			element(b, "responsedescription", ps.ResponseDescription)
@@ -224,6 +224,14 @@ func encodeElement(b *bytes.Buffer, space, local, lang string, inner []byte) {
 	}
 	b.WriteString(local)
 	b.WriteByte('>')
+}
+
+// statusElement writes <D:status>line</D:status> without allocating.
+func statusElement(b *bytes.Buffer, s Status) {
+	b.WriteString("<D:status>")
+	var a [64]byte
+	escapeText(b, s.appendTo(a[:0]))
+	b.WriteString("</D:status>")
 }
 
 // element writes <D:name>text</D:name>.
