@@ -141,7 +141,7 @@ func (c *Config) Validate() error {
 	}
 	checkAddr("listen", c.Listen, true)
 	checkAddr("admin.listen", c.Admin.Listen, false)
-	if c.Admin.Listen != "" && c.Admin.Listen == c.Listen {
+	if c.Admin.Listen != "" && sameAddr(c.Admin.Listen, c.Listen) {
 		bad("admin.listen", "must differ from listen")
 	}
 
@@ -156,7 +156,7 @@ func (c *Config) Validate() error {
 			bad("tls.redirect_from", "needs tls.cert and tls.key")
 		}
 		checkAddr("tls.redirect_from", c.TLS.RedirectFrom, false)
-		if c.TLS.RedirectFrom == c.Listen {
+		if sameAddr(c.TLS.RedirectFrom, c.Listen) {
 			bad("tls.redirect_from", "must differ from listen")
 		}
 	}
@@ -349,6 +349,13 @@ func (c *Config) validateLocations(bad func(string, string, ...any), groups map[
 			}
 		}
 	}
+}
+
+// sameAddr reports whether two listen addresses are the same (port 0,
+// any free port, is never the same).
+func sameAddr(a, b string) bool {
+	_, port, _ := net.SplitHostPort(a)
+	return a == b && port != "0"
 }
 
 // GroupNames returns every group named in groups or in a user's groups.

@@ -33,6 +33,12 @@ func (b *ctBuffer) Write(p []byte) (int, error) {
 	return b.b.Write(p)
 }
 
+func (b *ctBuffer) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return bytes.Clone(b.b.Bytes())
+}
+
 func (b *ctBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -83,7 +89,13 @@ func ctExpand(t testing.TB, text, dir string) string {
 // ctNew writes the config, loads and checks it, and builds the App.
 func ctNew(t *testing.T, text string) *ctEnv {
 	t.Helper()
-	e := &ctEnv{t: t, dir: t.TempDir(), logs: &ctBuffer{}}
+	return ctNewIn(t, t.TempDir(), text)
+}
+
+// ctNewIn is ctNew with {{DIR}} an existing directory.
+func ctNewIn(t *testing.T, dir, text string) *ctEnv {
+	t.Helper()
+	e := &ctEnv{t: t, dir: dir, logs: &ctBuffer{}}
 	e.file = filepath.Join(e.dir, "davit.yaml")
 	e.write(text)
 	cfg, err := config.Load(e.file, nil, nil)
