@@ -160,21 +160,46 @@ type entry struct{ k, v []byte }
 // collect returns copies of the entries of p and, when tree is set, of
 // everything below it.
 func collect(b *bbolt.Bucket, p string, tree bool) []entry {
-	prefixes := []string{p + "\x00"}
-	if tree {
-		prefixes = append(prefixes, p+"/")
-		if p == "/" {
-			prefixes = []string{"/"}
-		}
-	}
 	var out []entry
 	c := b.Cursor()
-	for _, pre := range prefixes {
+	for _, pre := range prefixes(p, tree) {
 		for k, v := c.Seek([]byte(pre)); k != nil && bytes.HasPrefix(k, []byte(pre)); k, v = c.Next() {
 			out = append(out, entry{bytes.Clone(k), bytes.Clone(v)})
 		}
 	}
 	return out
+}
+
+// prefixes returns the key prefixes of p and, when tree is set, of
+// everything below it.
+func prefixes(p string, tree bool) []string {
+	switch {
+	case !tree:
+		return []string{p + "\x00"}
+	case p == "/":
+		return []string{"/"}
+	}
+	return []string{p + "\x00", p + "/"}
+}
+
+// anyUnder reports whether any property is stored for the trees (or single
+// paths) given. DELETE, COPY and MOVE of resources without properties, by
+// far the common case, then cost a read instead of a synced write.
+func (s *Bolt) anyUnder(trees map[string]bool) (bool, error) {
+	found := false
+	err := s.view(func(b *bbolt.Bucket) error {
+		c := b.Cursor()
+		for p, tree := range trees {
+			for _, pre := range prefixes(p, tree) {
+				if k, _ := c.Seek([]byte(pre)); k != nil && bytes.HasPrefix(k, []byte(pre)) {
+					found = true
+					return nil
+				}
+			}
+		}
+		return nil
+	})
+	return found, err
 }
 
 func deleteAll(b *bbolt.Bucket, es []entry) error {
@@ -202,6 +227,9 @@ func (s *Bolt) transfer(ctx context.Context, src, dst string, tree, move bool) e
 		return err
 	}
 	if err := checkPath(dst); err != nil {
+		return err
+	}
+	if found, err := s.anyUnder(map[string]bool{src: tree, dst: true}); err != nil || !found {
 		return err
 	}
 	err := s.update(func(b *bbolt.Bucket) error {
@@ -232,6 +260,9 @@ func (s *Bolt) transfer(ctx context.Context, src, dst string, tree, move bool) e
 // Delete implements Store.
 func (s *Bolt) Delete(ctx context.Context, p string) error {
 	if err := check(ctx, p); err != nil {
+		return err
+	}
+	if found, err := s.anyUnder(map[string]bool{p: true}); err != nil || !found {
 		return err
 	}
 	err := s.update(func(b *bbolt.Bucket) error { return deleteAll(b, collect(b, p, true)) })
