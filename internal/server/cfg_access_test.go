@@ -232,6 +232,16 @@ func TestCrossUser(t *testing.T) {
 	e.status(ctReq{method: "GET", path: "/me/", user: "a/b", pw: "slash-pw"}, 403)
 	// Anonymous gets a challenge.
 	e.status(ctReq{method: "GET", path: "/home/alice/secret.txt"}, 401)
+	// OPTIONS (anonymous, or about someone else's folder) opens no folder.
+	for _, r := range []ctReq{{method: "OPTIONS", path: "/home/"}, {method: "OPTIONS", path: "/me/"}, bob(ctReq{method: "OPTIONS", path: "/home/alice/"})} {
+		rec := e.status(r, 200)
+		if rec.Header().Get("DAV") != "1, 2, 3" {
+			t.Errorf("OPTIONS %s: DAV %q", r.path, rec.Header().Get("DAV"))
+		}
+	}
+	if e.exists("home/.davit-state") || e.exists("me/.davit-state") {
+		t.Error("OPTIONS opened the parent of the per-user folders")
+	}
 
 	// Groups: alice (@staff) may write /shared, bob may only read.
 	e.status(alice(ctReq{method: "PUT", path: "/shared/s.txt", body: "s"}), 201)

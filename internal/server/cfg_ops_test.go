@@ -221,6 +221,9 @@ locations: [{path: /dav, folder: '{{DIR}}/dav'}]
 	}
 	// The log has the client address from X-Forwarded-For only when trusted.
 	logs := e.logs.String()
+	if !strings.Contains(logs, `"scheme":"https","host":"public.example"`) {
+		t.Errorf("forwarded scheme and host not logged:\n%s", logs)
+	}
 	if !strings.Contains(logs, `"remote":"203.0.113.9"`) || !strings.Contains(logs, `"request_id":"proxy-id-123"`) {
 		t.Errorf("trusted proxy's client address or request id not logged:\n%s", logs)
 	}

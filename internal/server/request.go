@@ -191,7 +191,7 @@ func (rt *router) serveOuter(next http.Handler) http.Handler {
 					slog.Int64("bytes", rw.bytes), slog.Int64("bytes_in", in.Load()),
 					slog.Duration("duration", d), slog.String("user", info.user),
 					slog.String("request_id", info.id), slog.String("remote", info.client.String()),
-					slog.String("proto", r.Proto),
+					slog.String("proto", r.Proto), slog.String("scheme", info.scheme), slog.String("host", info.host),
 				}
 				if depth != "" {
 					attrs = append(attrs, slog.String("depth", depth))

@@ -367,10 +367,10 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if !l.dav && r.Method == http.MethodOptions {
-		w.Header().Set("Allow", l.allowHdr)
-		w.Header().Set("Content-Length", "0")
-		w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodOptions && (!l.dav || (l.perUser && (user == "" || (l.userInPath && urlUser != user)))) {
+		// No folder to ask: a plain location, or a per-user location
+		// asked anonymously or about someone else's folder.
+		l.options(w)
 		return
 	}
 	s, err := rt.siteFor(l, user)
@@ -384,6 +384,21 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	u.Path, u.RawPath = info.prefix+p, ""
 	r2.URL = &u
 	s.handler(info.prefix).ServeHTTP(&respWriter{ResponseWriter: w, before: l.fixHeaders(r.Method)}, r2)
+}
+
+// options answers OPTIONS from the location's settings alone.
+func (l *location) options(w http.ResponseWriter) {
+	h := w.Header()
+	if l.dav {
+		h.Set("DAV", "1, 3")
+		if slices.Contains(l.allow, "LOCK") {
+			h.Set("DAV", "1, 2, 3")
+			h.Set("MS-Author-Via", "DAV")
+		}
+	}
+	h.Set("Allow", l.allowHdr)
+	h.Set("Content-Length", "0")
+	w.WriteHeader(http.StatusOK)
 }
 
 // fixHeaders returns the hook that limits Allow (and the DAV class on
