@@ -95,6 +95,12 @@ func ctNew(t *testing.T, text string) *ctEnv {
 // ctNewIn is ctNew with {{DIR}} an existing directory.
 func ctNewIn(t *testing.T, dir, text string) *ctEnv {
 	t.Helper()
+	return ctNewWith(t, dir, text, AppOptions{})
+}
+
+// ctNewWith is ctNewIn with App options (ConfigFile and Stderr are set).
+func ctNewWith(t *testing.T, dir, text string, opt AppOptions) *ctEnv {
+	t.Helper()
 	e := &ctEnv{t: t, dir: dir, logs: &ctBuffer{}}
 	e.file = filepath.Join(e.dir, "davit.yaml")
 	e.write(text)
@@ -105,7 +111,8 @@ func ctNewIn(t *testing.T, dir, text string) *ctEnv {
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	e.app, err = NewApp(cfg, AppOptions{ConfigFile: e.file, Stderr: e.logs})
+	opt.ConfigFile, opt.Stderr = e.file, e.logs
+	e.app, err = NewApp(cfg, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
