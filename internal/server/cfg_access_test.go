@@ -85,11 +85,11 @@ func TestProtectedEveryMethod(t *testing.T) {
 	}
 }
 
-// TestUnauthorizedBeforeBody checks that a protected PUT with Expect:
+// TestCyberduckUnauthorizedBeforeBody checks that a protected PUT with Expect:
 // 100-continue is answered 401 at once, without a 100 Continue, so the
 // client never sends the body (Cyberduck); and that with credentials the
 // server does send 100 Continue.
-func TestUnauthorizedBeforeBody(t *testing.T) {
+func TestCyberduckUnauthorizedBeforeBody(t *testing.T) {
 	e := ctNew(t, ctProtected)
 	e.serve()
 	addr := strings.TrimPrefix(e.url, "http://")
@@ -362,7 +362,7 @@ locations:
 	}
 }
 
-func TestAnonymousOptions(t *testing.T) {
+func TestWindowsAnonymousOptions(t *testing.T) {
 	e := ctNew(t, `
 users: [{name: alice, password_hash: {{HASH:alice-pw}}}]
 locations:
@@ -403,7 +403,7 @@ locations: [{path: /, folder: '{{DIR}}/d'}]
 	}
 }
 
-func TestNamePatternsAndLimits(t *testing.T) {
+func TestFinderJunkNamesAndLimits(t *testing.T) {
 	e := ctNew(t, `
 locations:
   - path: /
@@ -496,5 +496,17 @@ func TestRunDefaultsAndBadConfig(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "a")); err == nil {
 		t.Error("a bad config still opened a folder")
+	}
+	// DAVIT_CONFIG names the file when --config is not given; DAVIT_*
+	// variables are checked like the file.
+	t.Setenv(ConfigEnv, bad)
+	if code := Run(context.Background(), nil, &out); code != ExitUsage || !strings.Contains(out.String(), "FROB") {
+		t.Errorf("DAVIT_CONFIG: exit %d, %q", code, out.String())
+	}
+	t.Setenv(ConfigEnv, "")
+	t.Setenv("DAVIT_LOG_FORMAT", "xml")
+	out = ctBuffer{}
+	if code := Run(context.Background(), []string{"--root", dir}, &out); code != ExitUsage || !strings.Contains(out.String(), "log.format (from DAVIT_LOG_FORMAT)") {
+		t.Errorf("bad DAVIT_LOG_FORMAT: exit %d, %q", code, out.String())
 	}
 }

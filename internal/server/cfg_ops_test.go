@@ -168,9 +168,9 @@ locations: [{path: /dav, folder: '{{DIR}}/dav'}]
 	}
 }
 
-// TestForwardedHeaders: X-Forwarded-* and X-Request-Id count only from a
+// TestReverseProxyForwardedHeaders: X-Forwarded-* and X-Request-Id count only from a
 // trusted proxy.
-func TestForwardedHeaders(t *testing.T) {
+func TestReverseProxyForwardedHeaders(t *testing.T) {
 	e := ctNew(t, `
 trusted_proxies: [127.0.0.1/32]
 log: {format: json}

@@ -21,12 +21,15 @@ const (
 	ExitUsage  = 2 // bad flags or a bad config: nothing was started
 )
 
+// ConfigEnv names the config file when --config is not given.
+const ConfigEnv = "DAVIT_CONFIG"
+
 // parseServeFlags parses the flags of `davit serve`: --config and one
 // flag per config.Setting. Only the flags given become overrides.
 func parseServeFlags(args []string, stderr io.Writer) (file string, ovs []config.Override, err error) {
 	fl := flag.NewFlagSet("davit serve", flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	fl.StringVar(&file, "config", "", "config file (YAML); see docs/configuration.md")
+	fl.StringVar(&file, "config", "", "config file (YAML); see docs/configuration.md ["+ConfigEnv+"]")
 	for i := range config.Settings {
 		s := &config.Settings[i]
 		usage := s.Usage + " [" + s.Env + "]"
@@ -71,6 +74,9 @@ func Run(ctx context.Context, args []string, stderr io.Writer) int {
 			return ExitUsage
 		}
 		return ExitOK
+	}
+	if file == "" {
+		file = os.Getenv(ConfigEnv)
 	}
 	cfg, err := config.Load(file, os.LookupEnv, ovs)
 	if err == nil {
