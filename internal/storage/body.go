@@ -40,3 +40,11 @@ func (c ctxReader) Read(p []byte) (int, error) {
 	}
 	return c.r.Read(p)
 }
+
+// commit runs publish, through opt.Commit when one is set.
+func commit(opt PutOptions, publish func() error) error {
+	if opt.Commit != nil {
+		return opt.Commit(publish)
+	}
+	return publish()
+}

@@ -34,6 +34,13 @@ type LocalOptions struct {
 	// List do not see them, and writes to them or below them fail with
 	// ErrInvalidName. Each must be a single path element.
 	Hidden []string
+	// StageDir, when set, is a folder below the root, inside one of the
+	// Hidden names (such as ".davit-state/upload"), where Put and CopyFile
+	// stage new content before renaming it into place. A collection that
+	// is moved or deleted while an upload into it is arriving then never
+	// holds a temporary file. Stale staged files are removed when the
+	// LocalFS opens. Without it, content is staged beside its target.
+	StageDir string
 }
 
 // LocalFS is an FS on a folder of the local file system. Every access goes
@@ -52,6 +59,7 @@ type LocalFS struct {
 	root   *os.Root
 	noSync bool
 	hidden map[string]bool
+	stage  string // StageDir relative to the root, "" to stage beside
 }
 
 // NewLocal opens the existing folder dir as a LocalFS. Close releases it.
@@ -67,7 +75,43 @@ func NewLocal(dir string, opt LocalOptions) (*LocalFS, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: %w", err)
 	}
-	return &LocalFS{root: root, noSync: opt.NoSync, hidden: hidden}, nil
+	l := &LocalFS{root: root, noSync: opt.NoSync, hidden: hidden}
+	if opt.StageDir != "" {
+		if err := l.openStage(opt.StageDir); err != nil {
+			root.Close()
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+// openStage creates the staging folder and empties it of what an earlier
+// run left.
+func (l *LocalFS) openStage(stage string) error {
+	stage = path.Clean(stage)
+	top, _, _ := strings.Cut(stage, "/")
+	if !l.hidden[top] || !ValidName("/"+stage) {
+		return fmt.Errorf("storage: stage folder %q is not inside a hidden name", stage)
+	}
+	if err := l.root.MkdirAll(stage, 0o700); err != nil {
+		return fmt.Errorf("storage: create stage folder: %w", err)
+	}
+	d, err := l.root.Open(stage)
+	if err != nil {
+		return fmt.Errorf("storage: open stage folder: %w", err)
+	}
+	defer d.Close()
+	names, err := d.Readdirnames(-1)
+	if err != nil {
+		return fmt.Errorf("storage: read stage folder: %w", err)
+	}
+	for _, n := range names {
+		if strings.HasPrefix(n, tempPrefix) {
+			l.root.Remove(path.Join(stage, n))
+		}
+	}
+	l.stage = stage
+	return nil
 }
 
 // Close releases the folder. The LocalFS must not be used afterwards.
@@ -227,7 +271,11 @@ func (l *LocalFS) target(op, name, rel string) (created bool, err error) {
 // over rel. On any error the temporary file is removed and rel untouched.
 func (l *LocalFS) write(ctx context.Context, rel string, r io.Reader, opt PutOptions) (_ fs.FileInfo, err error) {
 	dir := path.Dir(rel)
-	tmp := path.Join(dir, tempPrefix+strconv.FormatUint(rand.Uint64(), 36))
+	stage := dir
+	if l.stage != "" {
+		stage = l.stage
+	}
+	tmp := path.Join(stage, tempPrefix+strconv.FormatUint(rand.Uint64(), 36))
 	f, err := l.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
 	if err != nil {
 		return nil, err
@@ -265,10 +313,46 @@ func (l *LocalFS) write(ctx context.Context, rel string, r io.Reader, opt PutOpt
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := l.root.Rename(tmp, rel); err != nil {
+	if err := commit(opt, func() error { return l.publish(tmp, rel) }); err != nil {
 		return nil, err
 	}
 	return fi, l.syncDir(dir)
+}
+
+// publish renames the staged file tmp to rel. Where the target lies on
+// another file system than the stage folder (a mount inside the served
+// folder), the content is copied beside the target first.
+func (l *LocalFS) publish(tmp, rel string) error {
+	err := l.root.Rename(tmp, rel)
+	if !errors.Is(err, syscall.EXDEV) {
+		return err
+	}
+	src, err := l.root.Open(tmp)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	beside := path.Join(path.Dir(rel), tempPrefix+strconv.FormatUint(rand.Uint64(), 36))
+	dst, err := l.root.OpenFile(beside, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(dst, src)
+	if err == nil && !l.noSync {
+		err = dst.Sync()
+	}
+	if cerr := dst.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = l.root.Rename(beside, rel)
+	}
+	if err != nil {
+		l.root.Remove(beside)
+		return err
+	}
+	l.root.Remove(tmp)
+	return nil
 }
 
 // Mkdir implements FS.

@@ -340,3 +340,66 @@ func TestLocalQuota(t *testing.T) {
 		t.Fatalf("Quota() = %d available, %d used; want both positive", avail, used)
 	}
 }
+
+// TestLocalStaged runs the suite with uploads staged in a hidden folder.
+func TestLocalStaged(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T) storage.FS {
+		return newLocal(t, t.TempDir(), storage.LocalOptions{Hidden: []string{".state"}, StageDir: ".state/up"})
+	})
+}
+
+// TestLocalStagedMove moves the collection an upload is arriving into: the
+// upload then fails (its parent is gone) and no temporary file is left in
+// the moved collection, nor in the stage folder.
+func TestLocalStagedMove(t *testing.T) {
+	dir := t.TempDir()
+	fsys := newLocal(t, dir, storage.LocalOptions{Hidden: []string{".state"}, StageDir: ".state/up"})
+	ctx := t.Context()
+	if err := fsys.Mkdir(ctx, "/d"); err != nil {
+		t.Fatal(err)
+	}
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := fsys.Put(ctx, "/d/f", pr, storage.PutOptions{ExpectedSize: -1})
+		done <- err
+	}()
+	pw.Write([]byte("first half "))
+	if err := fsys.Rename(ctx, "/d", "/e"); err != nil {
+		t.Fatal(err)
+	}
+	pw.Write([]byte("second half"))
+	pw.Close()
+	if err := <-done; !errors.Is(err, storage.ErrNotFound) && !errors.Is(err, storage.ErrNotDir) {
+		t.Fatalf("Put into a moved collection = %v, want ErrNotFound", err)
+	}
+	for _, sub := range []string{"e", ".state/up"} {
+		ents, err := os.ReadDir(filepath.Join(dir, sub))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ents) != 0 {
+			t.Errorf("%s holds %v after the failed upload, want nothing", sub, ents)
+		}
+	}
+}
+
+// TestLocalStageCleaned checks that staged files an earlier run left are
+// removed when the folder is opened again.
+func TestLocalStageCleaned(t *testing.T) {
+	dir := t.TempDir()
+	stale := filepath.Join(dir, ".state", "up", ".davit-tmp-stale")
+	if err := os.MkdirAll(filepath.Dir(stale), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(stale, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	newLocal(t, dir, storage.LocalOptions{Hidden: []string{".state"}, StageDir: ".state/up"})
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Fatalf("stale staged file still there (%v)", err)
+	}
+	if _, err := storage.NewLocal(dir, storage.LocalOptions{StageDir: "up"}); err == nil {
+		t.Fatal("a stage folder outside the hidden names was accepted")
+	}
+}

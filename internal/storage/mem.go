@@ -125,13 +125,23 @@ func (m *MemFS) Put(ctx context.Context, name string, r io.Reader, opt PutOption
 	if mod.IsZero() {
 		mod = m.now()
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	created, err := m.setFile("put", name, body.Bytes(), mod)
+	var (
+		created bool
+		info    Info
+	)
+	err := commit(opt, func() error {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		var err error
+		if created, err = m.setFile("put", name, body.Bytes(), mod); err == nil {
+			info = m.root.find(name).info(name)
+		}
+		return err
+	})
 	if err != nil {
 		return Info{}, false, err
 	}
-	return m.root.find(name).info(name), created, nil
+	return info, created, nil
 }
 
 // setFile stores a new version of the file name, under the write lock.

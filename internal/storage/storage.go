@@ -62,6 +62,13 @@ type PutOptions struct {
 	ExpectedSize int64
 	// ModTime, when non-zero, is applied to the new content (X-OC-Mtime).
 	ModTime time.Time
+	// Commit, when set, wraps the one step that makes the new content
+	// visible: once the body is complete (and synced), Put calls
+	// Commit(publish), and publish replaces the target. The protocol layer
+	// uses it to recheck locks atomically with the replacement. When Commit
+	// returns an error without calling publish, the old content stays whole
+	// and Put returns that error.
+	Commit func(publish func() error) error
 }
 
 // FS is the storage contract.

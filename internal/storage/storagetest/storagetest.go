@@ -34,6 +34,7 @@ func Run(t *testing.T, newFS func(t *testing.T) storage.FS) {
 		{"PutETag", testPutETag},
 		{"PutAborted", testPutAborted},
 		{"PutConcurrent", testPutConcurrent},
+		{"PutCommit", testPutCommit},
 		{"Mkdir", testMkdir},
 		{"Remove", testRemove},
 		{"CopyFile", testCopyFile},
@@ -352,6 +353,45 @@ func testPutConcurrent(t *testing.T, fsys storage.FS) {
 	}
 	if n := names(t, fsys, "/"); !slices.Equal(n, []string{"f"}) {
 		t.Errorf("List(/) after concurrent Puts = %q, want [f]", n)
+	}
+}
+
+// testPutCommit checks PutOptions.Commit: called once, after the whole body
+// was read, with a publish that makes the content visible; an error from
+// Commit without publishing keeps the old content.
+func testPutCommit(t *testing.T, fsys storage.FS) {
+	ctx := t.Context()
+	put(t, fsys, "/f", "old")
+	refuse := errors.New("refused")
+	body := strings.NewReader("new content")
+	calls := 0
+	_, _, err := fsys.Put(ctx, "/f", body, storage.PutOptions{ExpectedSize: -1, Commit: func(publish func() error) error {
+		calls++
+		if body.Len() != 0 {
+			t.Errorf("Commit called with %d body bytes unread", body.Len())
+		}
+		if got := read(t, fsys, "/f"); got != "old" {
+			t.Errorf("before publish the content is %q, want the old one", got)
+		}
+		return refuse
+	}})
+	if !errors.Is(err, refuse) || calls != 1 {
+		t.Fatalf("Put with a refusing Commit = %v after %d calls; want the Commit error after 1", err, calls)
+	}
+	if got := read(t, fsys, "/f"); got != "old" {
+		t.Fatalf("after a refused Commit the content is %q, want %q", got, "old")
+	}
+	if got := names(t, fsys, "/"); len(got) != 1 {
+		t.Fatalf("after a refused Commit the root lists %v, want only f", got)
+	}
+	_, created, err := fsys.Put(ctx, "/f", strings.NewReader("new"), storage.PutOptions{ExpectedSize: -1, Commit: func(publish func() error) error {
+		return publish()
+	}})
+	if err != nil || created {
+		t.Fatalf("Put with a publishing Commit = created %v, %v", created, err)
+	}
+	if got := read(t, fsys, "/f"); got != "new" {
+		t.Fatalf("after publish the content is %q, want %q", got, "new")
 	}
 }
 
