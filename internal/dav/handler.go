@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/davit-dav/davit/internal/lock"
@@ -48,6 +49,13 @@ type Config struct {
 
 // Handler serves WebDAV.
 type Handler struct {
+	// lockMu makes each lock check atomic with the change it allows:
+	// LOCK takes it exclusively to create a lock; every write holds it
+	// shared from its final lock check to its change (PUT only around the
+	// replacement, after the body has arrived), so no write can land on a
+	// resource that was locked after it was checked.
+	lockMu sync.RWMutex
+
 	cfg    Config
 	fs     storage.FS
 	locks  lock.Manager
@@ -95,11 +103,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case http.MethodPut:
 		fn = h.put
 	case http.MethodDelete:
-		fn = h.delete
+		fn = h.serialized(h.delete)
 	case "MKCOL":
-		fn = h.mkcol
+		fn = h.serialized(h.mkcol)
 	case "COPY", "MOVE":
-		fn = h.copyMove
+		fn = h.serialized(h.copyMove)
 	case "PROPFIND":
 		fn = h.propfind
 	case "PROPPATCH":
@@ -115,6 +123,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := fn(w, r, p); err != nil {
 		h.fail(w, r, err)
+	}
+}
+
+// serialized runs fn holding lockMu shared (see Handler.lockMu).
+func (h *Handler) serialized(fn func(http.ResponseWriter, *http.Request, string) error) func(http.ResponseWriter, *http.Request, string) error {
+	return func(w http.ResponseWriter, r *http.Request, p string) error {
+		h.lockMu.RLock()
+		defer h.lockMu.RUnlock()
+		return fn(w, r, p)
 	}
 }
 

@@ -113,6 +113,8 @@ func (h *Handler) lock(w http.ResponseWriter, r *http.Request, p string) error {
 	if empty {
 		return h.refresh(w, r, p, timeout)
 	}
+	h.lockMu.Lock() // see Handler.lockMu
+	defer h.lockMu.Unlock()
 	info, err := h.fs.Stat(ctx, p)
 	exists := err == nil
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {

@@ -101,6 +101,11 @@ func (h *Handler) proppatch(w http.ResponseWriter, r *http.Request, p string) er
 	if err != nil {
 		return err
 	}
+	h.lockMu.RLock() // see Handler.lockMu: check again, then change
+	defer h.lockMu.RUnlock()
+	if err := h.checkLocks(r, writeTarget{path: p}); err != nil {
+		return err
+	}
 	// Each property appears once in the answer, with its outcome.
 	status := make([]int, len(patches))
 	failed := false

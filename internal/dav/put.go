@@ -45,7 +45,16 @@ func (h *Handler) put(w http.ResponseWriter, r *http.Request, p string) error {
 			return errorf(http.StatusConflict, "", "the parent collection does not exist")
 		}
 	}
-	opt := storage.PutOptions{ExpectedSize: r.ContentLength}
+	target := writeTarget{path: p, membership: !exists}
+	opt := storage.PutOptions{ExpectedSize: r.ContentLength, Commit: func(publish func() error) error {
+		// A lock taken while the body was arriving wins.
+		h.lockMu.RLock()
+		defer h.lockMu.RUnlock()
+		if err := h.checkLocks(r, target); err != nil {
+			return err
+		}
+		return publish()
+	}}
 	if v := r.Header.Get("X-Expected-Entity-Length"); v != "" && opt.ExpectedSize < 0 {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {

@@ -67,7 +67,7 @@ func TestConcurrentClients(t *testing.T) {
 	}
 	close(errs)
 	if n := lockRace.Load(); n > 0 {
-		t.Logf("KNOWN RACE (reported): %d lock holders lost their fresh lock or resource to a MOVE that checked the locks before the LOCK", n)
+		t.Errorf("%d lock holders lost their fresh lock or resource to a write that checked the locks before the LOCK", n)
 	}
 	n := 0
 	for e := range errs {

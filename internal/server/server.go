@@ -108,10 +108,11 @@ func openStore(dir string, plain, noSync bool, lockMax time.Duration, log *slog.
 		}
 	}()
 	var err error
-	// Properties are synced on every change. Locks live in their own file
-	// without fsync: litmus's lockbomb and Office take and drop locks by the
-	// thousand, and a machine crash can at worst lose recent locks.
-	if s.propsDB, err = bbolt.Open(filepath.Join(dir, StateDir, "props.db"), 0o600, &bbolt.Options{Timeout: time.Second}); err != nil {
+	// Properties are synced on every change, unless syncing is off for the
+	// whole server (--no-sync). Locks live in their own file without fsync:
+	// litmus's lockbomb and Office take and drop locks by the thousand, and a
+	// machine crash can at worst lose recent locks.
+	if s.propsDB, err = bbolt.Open(filepath.Join(dir, StateDir, "props.db"), 0o600, &bbolt.Options{Timeout: time.Second, NoSync: noSync}); err != nil {
 		return nil, fmt.Errorf("open property store: %w", err)
 	}
 	if s.locksDB, err = openLocks(filepath.Join(dir, StateDir, "locks.db"), log); err != nil {
@@ -123,7 +124,9 @@ func openStore(dir string, plain, noSync bool, lockMax time.Duration, log *slog.
 	if s.locks, err = lock.NewBolt(s.locksDB, lock.Options{MaxTimeout: lockMax}); err != nil {
 		return nil, err
 	}
-	if s.fs, err = storage.NewLocal(dir, storage.LocalOptions{NoSync: noSync, Hidden: []string{StateDir}}); err != nil {
+	// Uploads are staged in the state folder, so a collection moved or
+	// deleted while an upload into it arrives never holds a stray file.
+	if s.fs, err = storage.NewLocal(dir, storage.LocalOptions{NoSync: noSync, Hidden: []string{StateDir}, StageDir: StateDir + "/upload"}); err != nil {
 		return nil, err
 	}
 	ok = true
