@@ -382,6 +382,9 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r2 := dav.WithUser(r, user)
 	u := *r.URL
 	u.Path, u.RawPath = info.prefix+p, ""
+	if p != "/" && strings.HasSuffix(r.URL.Path, "/") {
+		u.Path += "/" // the cleaned path, but still marked a collection
+	}
 	r2.URL = &u
 	s.handler(info.prefix).ServeHTTP(&respWriter{ResponseWriter: w, before: l.fixHeaders(r.Method)}, r2)
 }
