@@ -180,6 +180,10 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			rt.outer.ServeHTTP(w, r)
 			return
 		}
+		if a.cur.Load() == rt { // closed and not replaced: shut down
+			plainError(w, http.StatusServiceUnavailable, "shutting down")
+			return
+		}
 	}
 }
 

@@ -535,6 +535,8 @@ locations: [{path: /, folder: '{{DIR}}/d'}]
 	if b, _ := os.ReadFile(filepath.Join(e.dir, "d", "in-flight.txt")); string(b) != "first half, second half" {
 		t.Errorf("file %q", b)
 	}
+	// After shutdown the handler answers 503 rather than touching closed folders.
+	e.status(ctReq{method: "GET", path: "/in-flight.txt"}, 503)
 
 	// A request that outlives the grace period is cut off.
 	e2 := ctNew(t, "listen: 127.0.0.1:0\nshutdown_grace: 200ms\nlocations: [{path: /, folder: '{{DIR}}/d'}]\n")
