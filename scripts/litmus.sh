@@ -15,7 +15,7 @@ for _ in $(seq 100); do curl -fs -o /dev/null -X OPTIONS "http://127.0.0.1:$port
 out="$work/litmus.out"
 (cd "$work" && litmus "http://127.0.0.1:$port/") >"$out" 2>&1 || true
 grep -E '^<- summary' "$out"
-passed=$(grep -Eo 'of [0-9]+ tests run: [0-9]+ passed' "$out" | awk '{s+=$6} END {print s+0}')
+passed=$(grep -Eo 'of [0-9]+ tests run: [0-9]+ passed' "$out" | awk '{s+=$5} END {print s+0}')
 total=$(grep -Eo 'of [0-9]+ tests run' "$out" | awk '{s+=$2} END {print s+0}')
 warnings=$(grep -ci 'warning' "$out" || true)
 failed=$((total - passed))

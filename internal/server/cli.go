@@ -6,11 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
 	"syscall"
 
+	"github.com/davit-dav/davit/internal/batch"
 	"github.com/davit-dav/davit/internal/config"
 )
 
@@ -61,6 +63,17 @@ func parseServeFlags(args []string, stderr io.Writer) (file string, ovs []config
 	return file, ovs, nil
 }
 
+// BatchEndpoint is the path that takes POSTed batch documents (docs/batch.md);
+// a batch may also be POSTed to any collection.
+const BatchEndpoint = "/.batch"
+
+// batchLayer puts the batch middleware in front of authentication and
+// location routing: every item is a sub-request that passes through both,
+// so it is judged exactly as the same request alone would be.
+func batchLayer(h http.Handler) http.Handler {
+	return batch.Wrap(h, batch.Options{Endpoint: BatchEndpoint})
+}
+
 // Run is `davit serve`: it parses args, loads the config (the file given
 // with --config, else the embedded defaults; then DAVIT_* variables; then
 // flags), serves until ctx is done and returns the exit code: 2 for bad
@@ -86,7 +99,7 @@ func Run(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "davit serve: bad config:\n%v\n", err)
 		return ExitUsage
 	}
-	app, err := NewApp(cfg, AppOptions{ConfigFile: file, Env: os.LookupEnv, Flags: ovs, Stderr: stderr})
+	app, err := NewApp(cfg, AppOptions{ConfigFile: file, Env: os.LookupEnv, Flags: ovs, Stderr: stderr, Wrap: batchLayer})
 	if err != nil {
 		fmt.Fprintf(stderr, "davit serve: %v\n", err)
 		return ExitFailed
