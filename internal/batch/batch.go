@@ -141,8 +141,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.serveEndpoint(w, r)
 	case !h.below(r.URL.Path):
 		h.next.ServeHTTP(w, r)
-	case r.Method == http.MethodPost:
-		h.servePost(w, r, collectionPath(r.URL.EscapedPath()))
+	case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/"):
+		// A batch is POSTed to a collection's URL, which ends in "/"; a
+		// POST to anything else goes on unchanged (405 from WebDAV).
+		h.servePost(w, r, r.URL.EscapedPath())
 	case batchMethods[r.Method] != "":
 		h.serveBMethod(w, r)
 	case r.Method == http.MethodOptions:

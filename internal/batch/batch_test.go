@@ -448,7 +448,7 @@ func TestHrefs(t *testing.T) {
 	e.put("/dav/d/a%20b.txt", "x")
 	e.put("/dav/d/c.txt", "x")
 	e.put("/dav/top.txt", "x")
-	w := e.do("POST", "/dav/d", `<batch xmlns="urn:davit:batch">
+	w := e.do("POST", "/dav/d/", `<batch xmlns="urn:davit:batch">
 		<item id="rel" method="COPY" href="a%20b.txt" destination="sub%23.txt"/>
 		<item id="abs" method="DELETE" href="/dav/d/c.txt"/>
 		<item id="uri" method="DELETE" href="http://elsewhere.example/dav/top.txt"/>
@@ -462,6 +462,23 @@ func TestHrefs(t *testing.T) {
 	}
 	if rs[3].Hrefs[0] != "/dav/d/sub%23.txt" {
 		t.Errorf("href %q", rs[3].Hrefs[0])
+	}
+}
+
+// TestPostElsewhere: a POST to a URL without the collection slash is not a
+// batch; it goes on to the WebDAV handler unchanged (which refuses POST).
+func TestPostElsewhere(t *testing.T) {
+	e := newEnv(t, batch.Options{})
+	e.mkcol("/d/")
+	e.put("/d/a.txt", "x")
+	for _, target := range []string{"/d/a.txt", "/d"} {
+		w := e.do("POST", target, `<batch xmlns="urn:davit:batch"><item id="x" method="DELETE" href="/d/a.txt"/></batch>`, "Content-Type", xmlType)
+		if w.Code != 405 {
+			t.Errorf("POST %s: status %d, want 405 from WebDAV", target, w.Code)
+		}
+	}
+	if w := e.do("GET", "/d/a.txt", ""); w.Code != 200 || w.Body.String() != "x" {
+		t.Errorf("GET a.txt after POSTs that are not batches: %d %q", w.Code, w.Body)
 	}
 }
 
