@@ -12,7 +12,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/davit-dav/davit/multistatus"
+	"github.com/davit-dav/davit/internal/xmlbody"
 )
 
 // Document is a parsed, validated batch.
@@ -186,141 +186,27 @@ func (d *Document) finish(base string, max int) error {
 
 // ---- XML documents ----
 
-// maxXMLDepth bounds element nesting in a batch document.
+// maxXMLDepth bounds element nesting in a batch document; its size is
+// bounded by Options.MaxBodyBytes, its items by Options.MaxItems.
 const maxXMLDepth = 40
 
-// xmlDecoder reads a batch document with bounded nesting.
-type xmlDecoder struct {
-	dec   *xml.Decoder
-	depth int
-}
+// xmlDecoder reads a batch document: internal/xmlbody with text refused
+// where elements belong.
+type xmlDecoder struct{ *xmlbody.Decoder }
 
-func newXMLDecoder(r io.Reader) *xmlDecoder {
-	dec := xml.NewDecoder(r)
-	dec.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
-		switch strings.ToLower(label) {
-		case "utf-8", "utf8", "us-ascii", "ascii":
-			return in, nil
-		}
-		return nil, fmt.Errorf("unsupported encoding %q", label)
-	}
-	return &xmlDecoder{dec: dec}
-}
-
-func (d *xmlDecoder) token() (xml.Token, error) {
-	tok, err := d.dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	switch t := tok.(type) {
-	case xml.StartElement:
-		d.depth++
-		if d.depth > maxXMLDepth {
-			return nil, fmt.Errorf("nesting deeper than %d", maxXMLDepth)
-		}
-		for _, a := range t.Attr {
-			if a.Name.Space == "xmlns" && a.Value == "" {
-				return nil, fmt.Errorf("prefix %q bound to an empty namespace", a.Name.Local)
-			}
-		}
-	case xml.EndElement:
-		d.depth--
-	}
-	return tok, nil
-}
-
-// root returns the document's root element.
-func (d *xmlDecoder) root() (xml.StartElement, error) {
-	for {
-		tok, err := d.token()
-		if err == io.EOF {
-			return xml.StartElement{}, errors.New("empty document")
-		}
-		if err != nil {
-			return xml.StartElement{}, err
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			return t, nil
-		case xml.CharData:
-			if len(bytes.TrimSpace(bytes.TrimPrefix(t, []byte("\uFEFF")))) > 0 {
-				return xml.StartElement{}, errors.New("text before the root element")
-			}
-		}
-	}
-}
-
-// child returns the next child element of the current element; ok false at
-// its end. Text between elements must be white space.
-func (d *xmlDecoder) child() (xml.StartElement, bool, error) {
-	for {
-		tok, err := d.token()
-		if err != nil {
-			return xml.StartElement{}, false, err
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			return t, true, nil
-		case xml.EndElement:
-			return xml.StartElement{}, false, nil
-		case xml.CharData:
-			if len(bytes.TrimSpace(t)) > 0 {
-				return xml.StartElement{}, false, fmt.Errorf("unexpected text %q", clip(strings.TrimSpace(string(t))))
-			}
-		}
-	}
-}
-
-// text returns the character data of the element just started; child
-// elements are refused.
-func (d *xmlDecoder) text() (string, error) {
-	var sb strings.Builder
-	for {
-		tok, err := d.token()
-		if err != nil {
-			return "", err
-		}
-		switch t := tok.(type) {
-		case xml.CharData:
-			sb.Write(t)
-		case xml.StartElement:
-			return "", fmt.Errorf("element %s inside a text element", t.Name.Local)
-		case xml.EndElement:
-			return sb.String(), nil
-		}
-	}
-}
-
-// end checks that nothing but white space and comments follows the root.
-func (d *xmlDecoder) end() error {
-	for {
-		tok, err := d.dec.Token()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			return errors.New("content after the root element")
-		case xml.CharData:
-			if len(bytes.TrimSpace(t)) > 0 {
-				return errors.New("text after the root element")
-			}
-		}
-	}
+func newXMLDecoder(r io.Reader) xmlDecoder {
+	return xmlDecoder{xmlbody.NewDecoder(r, xmlbody.Limits{MaxDepth: maxXMLDepth, MaxElements: 1 << 22, StrictText: true})}
 }
 
 // element reads the element just started and returns it as a standalone
 // XML document whose root declares D: for DAV: (the canonical form of
 // multistatus.ReadInner inside it).
-func (d *xmlDecoder) element(t xml.StartElement) ([]byte, error) {
-	inner, lang, err := multistatus.ReadInner(d.dec, t, maxXMLDepth-d.depth)
+func (d xmlDecoder) element(t xml.StartElement) ([]byte, error) {
+	p, err := d.Inner(t)
 	if err != nil {
 		return nil, err
 	}
-	d.depth--
+	inner, lang := p.Inner, p.Lang
 	var b bytes.Buffer
 	b.WriteString(`<?xml version="1.0" encoding="utf-8"?>` + "\n")
 	writeStartTag(&b, t.Name, lang)
@@ -377,7 +263,7 @@ var itemAttrs = map[string]string{
 // batch.xsd).
 func parseXML(r io.Reader) (*Document, error) {
 	d := newXMLDecoder(r)
-	root, err := d.root()
+	root, err := d.Root()
 	if err != nil {
 		return nil, err
 	}
@@ -403,7 +289,7 @@ func parseXML(r io.Reader) (*Document, error) {
 		}
 	}
 	for {
-		t, ok, err := d.child()
+		t, ok, err := d.Child()
 		if err != nil {
 			return nil, err
 		}
@@ -423,7 +309,7 @@ func parseXML(r io.Reader) (*Document, error) {
 		}
 		doc.Items = append(doc.Items, it)
 	}
-	if err := d.end(); err != nil {
+	if err := d.End(); err != nil {
 		return nil, err
 	}
 	return doc, nil
@@ -432,7 +318,7 @@ func parseXML(r io.Reader) (*Document, error) {
 // maxParsedItems stops parsing a document that is far over any limit.
 const maxParsedItems = 1 << 20
 
-func (d *xmlDecoder) item(t xml.StartElement, n int) (Item, error) {
+func (d xmlDecoder) item(t xml.StartElement, n int) (Item, error) {
 	it := Item{Header: map[string]string{}}
 	for _, a := range t.Attr {
 		if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
@@ -473,7 +359,7 @@ func (d *xmlDecoder) item(t xml.StartElement, n int) (Item, error) {
 		return it, badDoc("item %d: href missing", n)
 	}
 	for {
-		c, ok, err := d.child()
+		c, ok, err := d.Child()
 		if err != nil {
 			return it, err
 		}
@@ -603,7 +489,7 @@ func checkBody(b []byte, want string) ([]byte, error) {
 		return nil, errors.New("this method takes no body")
 	}
 	d := newXMLDecoder(bytes.NewReader(b))
-	root, err := d.root()
+	root, err := d.Root()
 	if err != nil {
 		return nil, fmt.Errorf("body: %v", err)
 	}
@@ -614,7 +500,7 @@ func checkBody(b []byte, want string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("body: %v", err)
 	}
-	if err := d.end(); err != nil {
+	if err := d.End(); err != nil {
 		return nil, fmt.Errorf("body: %v", err)
 	}
 	return body, nil
@@ -749,7 +635,7 @@ func lockInfo(scope, owner string) ([]byte, error) {
 // when nothing else was in it).
 func parseTargets(r io.Reader, wantRoot string) (targets []target, body []byte, err error) {
 	d := newXMLDecoder(r)
-	root, err := d.root()
+	root, err := d.Root()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -763,7 +649,7 @@ func parseTargets(r io.Reader, wantRoot string) (targets []target, body []byte, 
 	var rest bytes.Buffer
 	sawTarget := false
 	for {
-		t, ok, err := d.child()
+		t, ok, err := d.Child()
 		if err != nil {
 			return nil, nil, err
 		}
@@ -777,11 +663,11 @@ func parseTargets(r io.Reader, wantRoot string) (targets []target, body []byte, 
 			}
 			continue
 		}
-		inner, lang, err := multistatus.ReadInner(d.dec, t, maxXMLDepth-d.depth)
+		p, err := d.Inner(t)
 		if err != nil {
 			return nil, nil, err
 		}
-		d.depth--
+		inner, lang := p.Inner, p.Lang
 		if t.Name.Space == "DAV:" {
 			rest.WriteString("<D:" + t.Name.Local)
 		} else {
@@ -798,7 +684,7 @@ func parseTargets(r io.Reader, wantRoot string) (targets []target, body []byte, 
 		rest.Write(inner)
 		writeEndTag(&rest, t.Name)
 	}
-	if err := d.end(); err != nil {
+	if err := d.End(); err != nil {
 		return nil, nil, err
 	}
 	if !sawTarget || len(targets) == 0 {
@@ -818,9 +704,9 @@ func parseTargets(r io.Reader, wantRoot string) (targets []target, body []byte, 
 // target is one href of a DAV:target, with its DAV:dest if any.
 type target struct{ href, dest string }
 
-func (d *xmlDecoder) targets(dst []target) ([]target, error) {
+func (d xmlDecoder) targets(dst []target) ([]target, error) {
 	for {
-		t, ok, err := d.child()
+		t, ok, err := d.Child()
 		if err != nil {
 			return nil, err
 		}
@@ -830,7 +716,7 @@ func (d *xmlDecoder) targets(dst []target) ([]target, error) {
 		if t.Name.Space != "DAV:" || (t.Name.Local != "href" && t.Name.Local != "dest") {
 			return nil, badDoc("unexpected element {%s}%s in DAV:target", t.Name.Space, t.Name.Local)
 		}
-		v, err := d.text()
+		v, err := d.Text()
 		if err != nil {
 			return nil, err
 		}

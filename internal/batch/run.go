@@ -572,24 +572,23 @@ func (s *session) outcome(it *Item, rec *recorder) *multistatus.Response {
 // zero name.
 func rootChildren(body []byte) (xml.Name, []multistatus.Property) {
 	d := newXMLDecoder(bytes.NewReader(body))
-	root, err := d.root()
+	root, err := d.Root()
 	if err != nil {
 		return xml.Name{}, nil
 	}
 	var out []multistatus.Property
 	for {
-		t, ok, err := d.child()
+		t, ok, err := d.Child()
 		if err != nil {
 			return xml.Name{}, nil
 		}
 		if !ok {
 			return root.Name, out
 		}
-		inner, lang, err := multistatus.ReadInner(d.dec, t, maxXMLDepth-d.depth)
+		p, err := d.Inner(t)
 		if err != nil {
 			return xml.Name{}, nil
 		}
-		d.depth--
-		out = append(out, multistatus.Property{Name: t.Name, Lang: lang, Inner: inner})
+		out = append(out, p)
 	}
 }

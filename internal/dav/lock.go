@@ -21,7 +21,7 @@ func (h *Handler) parseLockInfo(w http.ResponseWriter, r *http.Request) (li lock
 		return li, true, nil
 	}
 	d := h.newBodyDecoder(w, r)
-	root, err := d.root()
+	root, err := d.Root()
 	if errors.Is(err, errEmptyBody) {
 		return li, true, nil
 	}
@@ -33,7 +33,7 @@ func (h *Handler) parseLockInfo(w http.ResponseWriter, r *http.Request) (li lock
 	}
 	var scope, write bool
 	for {
-		t, ok, err := d.child()
+		t, ok, err := d.Child()
 		if err != nil {
 			return li, false, badXML(err)
 		}
@@ -43,7 +43,7 @@ func (h *Handler) parseLockInfo(w http.ResponseWriter, r *http.Request) (li lock
 		switch {
 		case isDAV(t.Name, "lockscope"), isDAV(t.Name, "locktype"):
 			for {
-				c, ok, err := d.child()
+				c, ok, err := d.Child()
 				if err != nil {
 					return li, false, badXML(err)
 				}
@@ -58,23 +58,23 @@ func (h *Handler) parseLockInfo(w http.ResponseWriter, r *http.Request) (li lock
 				case isDAV(c.Name, "write"):
 					write = true
 				}
-				if err := d.skip(); err != nil {
+				if err := d.Skip(); err != nil {
 					return li, false, badXML(err)
 				}
 			}
 		case isDAV(t.Name, "owner"):
-			p, err := d.inner(t)
+			p, err := d.Inner(t)
 			if err != nil {
 				return li, false, badXML(err)
 			}
 			li.owner = p.Inner
 		default:
-			if err := d.skip(); err != nil {
+			if err := d.Skip(); err != nil {
 				return li, false, badXML(err)
 			}
 		}
 	}
-	if err := d.end(); err != nil {
+	if err := d.End(); err != nil {
 		return li, false, badXML(err)
 	}
 	if !scope || !write {

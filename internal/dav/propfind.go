@@ -38,7 +38,7 @@ func (h *Handler) parsePropfind(w http.ResponseWriter, r *http.Request) (propfin
 		return req, nil
 	}
 	d := h.newBodyDecoder(w, r)
-	root, err := d.root()
+	root, err := d.Root()
 	if errors.Is(err, errEmptyBody) {
 		return req, nil
 	}
@@ -50,7 +50,7 @@ func (h *Handler) parsePropfind(w http.ResponseWriter, r *http.Request) (propfin
 	}
 	seen := 0
 	for {
-		t, ok, err := d.child()
+		t, ok, err := d.Child()
 		if err != nil {
 			return req, badXML(err)
 		}
@@ -60,23 +60,23 @@ func (h *Handler) parsePropfind(w http.ResponseWriter, r *http.Request) (propfin
 		switch {
 		case isDAV(t.Name, "allprop"):
 			req.kind, seen = allProp, seen+1
-			err = d.skip()
+			err = d.Skip()
 		case isDAV(t.Name, "propname"):
 			req.kind, seen = propName, seen+1
-			err = d.skip()
+			err = d.Skip()
 		case isDAV(t.Name, "prop"):
 			req.kind, seen = namedProps, seen+1
 			req.names, err = d.names()
 		case isDAV(t.Name, "include"):
 			req.include, err = d.names()
 		default:
-			err = d.skip()
+			err = d.Skip()
 		}
 		if err != nil {
 			return req, badXML(err)
 		}
 	}
-	if err := d.end(); err != nil {
+	if err := d.End(); err != nil {
 		return req, badXML(err)
 	}
 	if seen != 1 {
@@ -86,15 +86,15 @@ func (h *Handler) parsePropfind(w http.ResponseWriter, r *http.Request) (propfin
 }
 
 // names reads the child element names of the element just returned.
-func (d *bodyDecoder) names() ([]xml.Name, error) {
+func (d bodyDecoder) names() ([]xml.Name, error) {
 	var out []xml.Name
 	for {
-		t, ok, err := d.child()
+		t, ok, err := d.Child()
 		if err != nil || !ok {
 			return out, err
 		}
 		out = append(out, t.Name)
-		if err := d.skip(); err != nil {
+		if err := d.Skip(); err != nil {
 			return nil, err
 		}
 	}

@@ -12,7 +12,7 @@ import (
 // set and remove instructions, in document order.
 func (h *Handler) parsePropertyUpdate(w http.ResponseWriter, r *http.Request) ([]props.Patch, error) {
 	d := h.newBodyDecoder(w, r)
-	root, err := d.root()
+	root, err := d.Root()
 	if err != nil {
 		return nil, badXML(err)
 	}
@@ -22,7 +22,7 @@ func (h *Handler) parsePropertyUpdate(w http.ResponseWriter, r *http.Request) ([
 	rootLang := langOf(root, "")
 	var patches []props.Patch
 	for {
-		t, ok, err := d.child()
+		t, ok, err := d.Child()
 		if err != nil {
 			return nil, badXML(err)
 		}
@@ -31,14 +31,14 @@ func (h *Handler) parsePropertyUpdate(w http.ResponseWriter, r *http.Request) ([
 		}
 		remove := isDAV(t.Name, "remove")
 		if !remove && !isDAV(t.Name, "set") {
-			if err := d.skip(); err != nil {
+			if err := d.Skip(); err != nil {
 				return nil, badXML(err)
 			}
 			continue
 		}
 		setLang := langOf(t, rootLang)
 		for {
-			pt, ok, err := d.child()
+			pt, ok, err := d.Child()
 			if err != nil {
 				return nil, badXML(err)
 			}
@@ -46,14 +46,14 @@ func (h *Handler) parsePropertyUpdate(w http.ResponseWriter, r *http.Request) ([
 				break
 			}
 			if !isDAV(pt.Name, "prop") {
-				if err := d.skip(); err != nil {
+				if err := d.Skip(); err != nil {
 					return nil, badXML(err)
 				}
 				continue
 			}
 			propLang := langOf(pt, setLang)
 			for {
-				vt, ok, err := d.child()
+				vt, ok, err := d.Child()
 				if err != nil {
 					return nil, badXML(err)
 				}
@@ -61,7 +61,7 @@ func (h *Handler) parsePropertyUpdate(w http.ResponseWriter, r *http.Request) ([
 					break
 				}
 				lang := langOf(vt, propLang)
-				p, err := d.inner(vt)
+				p, err := d.Inner(vt)
 				if err != nil {
 					return nil, badXML(err)
 				}
@@ -73,7 +73,7 @@ func (h *Handler) parsePropertyUpdate(w http.ResponseWriter, r *http.Request) ([
 			}
 		}
 	}
-	if err := d.end(); err != nil {
+	if err := d.End(); err != nil {
 		return nil, badXML(err)
 	}
 	if len(patches) == 0 {
