@@ -185,23 +185,9 @@ func (c *Client) batchAnswer(ctx context.Context, method, p string, body io.Read
 		return
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusMultiStatus {
-		if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
-			err = fmt.Errorf("client: %s %s: answer %s is not a Multi-Status (does the server take batches?)", method, u, resp.Status)
-		} else {
-			err = c.errorFrom(resp)
-		}
-		yield(nil, err)
-		return
-	}
-	rd := multistatus.NewReader(resp.Body)
-	for {
-		r, err := rd.Next()
-		if err == io.EOF {
-			return
-		}
+	for r, err := range c.multiStatus(resp, method, u, " (does the server take batches?)") {
 		if err != nil {
-			yield(nil, fmt.Errorf("client: %s %s: %w", method, u, err))
+			yield(nil, err)
 			return
 		}
 		abs, path := c.resolveHref(r.Hrefs[0])

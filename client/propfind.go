@@ -8,6 +8,7 @@ import (
 	"io"
 	"iter"
 	"net/http"
+	"net/url"
 	"path"
 	"strconv"
 	"strings"
@@ -313,23 +314,9 @@ func (c *Client) PropFind(ctx context.Context, p string, depth Depth, q PropQuer
 			return
 		}
 		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusMultiStatus {
-			if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
-				err = fmt.Errorf("client: PROPFIND %s: answer %s is not a Multi-Status", u, resp.Status)
-			} else {
-				err = c.errorFrom(resp)
-			}
-			yield(nil, err)
-			return
-		}
-		rd := multistatus.NewReader(resp.Body)
-		for {
-			r, err := rd.Next()
-			if err == io.EOF {
-				return
-			}
+		for r, err := range c.multiStatus(resp, "PROPFIND", u, "") {
 			if err != nil {
-				yield(nil, fmt.Errorf("client: PROPFIND %s: %w", u, err))
+				yield(nil, err)
 				return
 			}
 			for _, res := range c.resources(r) {
@@ -386,4 +373,29 @@ func (c *Client) samePath(href, p string) bool {
 		return false
 	}
 	return strings.TrimSuffix(u.Path, "/") == p
+}
+
+// multiStatus reads resp as a 207 answer to method on u and yields its
+// responses one at a time; any other answer, or a malformed one, yields one
+// error. hint is added to the error for a 2xx answer that is not a 207.
+func (c *Client) multiStatus(resp *http.Response, method string, u *url.URL, hint string) iter.Seq2[*multistatus.Response, error] {
+	return func(yield func(*multistatus.Response, error) bool) {
+		if resp.StatusCode != http.StatusMultiStatus {
+			err := c.errorFrom(resp)
+			if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+				err = fmt.Errorf("client: %s %s: answer %s is not a Multi-Status%s", method, u, resp.Status, hint)
+			}
+			yield(nil, err)
+			return
+		}
+		for r, err := range multistatus.NewReader(resp.Body).Responses() {
+			if err != nil {
+				yield(nil, fmt.Errorf("client: %s %s: %w", method, u, err))
+				return
+			}
+			if !yield(r, nil) {
+				return
+			}
+		}
+	}
 }
