@@ -178,6 +178,7 @@ type propWriter struct {
 	ok    []multistatus.Property
 	miss  []multistatus.Property
 	arena []byte
+	paths []string // the paths of a page, for the store
 	resp  multistatus.Response
 	pss   [2]multistatus.Propstat
 	hrefs [1]string
@@ -186,6 +187,28 @@ type propWriter struct {
 
 func (pw *propWriter) walk(dir string, deep bool) error {
 	listed := false
+	page := make([]pageEntry, 0, propfindPage)
+	// flush writes the page's responses, with the dead properties of the
+	// whole page read at once, then walks the page's collections.
+	flush := func() error {
+		if len(page) == 0 {
+			return nil
+		}
+		if err := pw.writePage(page); err != nil {
+			return err
+		}
+		if deep {
+			for _, e := range page {
+				if e.info.IsDir {
+					if err := pw.walk(e.path, true); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		page = page[:0]
+		return nil
+	}
 	for child, err := range pw.h.fs.List(pw.ctx, dir) {
 		if err != nil {
 			if !listed && (errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrNotDir)) {
@@ -200,14 +223,45 @@ func (pw *propWriter) walk(dir string, deep bool) error {
 		if err := pw.ctx.Err(); err != nil {
 			return err
 		}
-		cp := path.Join(dir, child.Name)
-		if err := pw.write(cp, child); err != nil {
-			return err
-		}
-		if deep && child.IsDir {
-			if err := pw.walk(cp, true); err != nil {
+		page = append(page, pageEntry{path: path.Join(dir, child.Name), info: child})
+		if len(page) == cap(page) {
+			if err := flush(); err != nil {
 				return err
 			}
+		}
+	}
+	return flush()
+}
+
+// propfindPage is how many resources of a listing are described at a time:
+// their dead properties come from one read of the store.
+const propfindPage = 128
+
+type pageEntry struct {
+	path string
+	info storage.Info
+}
+
+// writePage writes the responses of a page of resources.
+func (pw *propWriter) writePage(page []pageEntry) error {
+	var dead [][]props.Property
+	if pw.wantsDead() {
+		pw.paths = pw.paths[:0]
+		for _, e := range page {
+			pw.paths = append(pw.paths, e.path)
+		}
+		var err error
+		if dead, err = pw.h.props.GetPage(pw.ctx, pw.paths); err != nil {
+			return err
+		}
+	}
+	for i, e := range page {
+		var d []props.Property
+		if dead != nil {
+			d = dead[i]
+		}
+		if err := pw.writeWith(e.path, e.info, d); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -215,14 +269,25 @@ func (pw *propWriter) walk(dir string, deep bool) error {
 
 // write writes the response for one resource.
 func (pw *propWriter) write(p string, info storage.Info) error {
-	pw.ok, pw.miss, pw.arena = pw.ok[:0], pw.miss[:0], pw.arena[:0]
 	var dead []props.Property
-	if pw.req.kind != namedProps || pw.needsDead() {
+	if pw.wantsDead() {
 		var err error
 		if dead, err = pw.h.props.Get(pw.ctx, p); err != nil {
 			return err
 		}
 	}
+	return pw.writeWith(p, info, dead)
+}
+
+// wantsDead reports whether the request needs dead properties at all.
+func (pw *propWriter) wantsDead() bool {
+	return pw.req.kind != namedProps || pw.needsDead()
+}
+
+// writeWith writes the response for one resource whose dead properties
+// are dead.
+func (pw *propWriter) writeWith(p string, info storage.Info, dead []props.Property) error {
+	pw.ok, pw.miss, pw.arena = pw.ok[:0], pw.miss[:0], pw.arena[:0]
 	switch pw.req.kind {
 	case propName:
 		for _, lp := range liveProps {

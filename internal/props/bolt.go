@@ -90,19 +90,33 @@ func decode(pre, k, v []byte) (Property, error) {
 
 // Get implements Store.
 func (s *Bolt) Get(ctx context.Context, p string) ([]Property, error) {
-	if err := check(ctx, p); err != nil {
+	page, err := s.GetPage(ctx, []string{p})
+	if err != nil {
 		return nil, err
 	}
-	var out []Property
-	pre := []byte(p + "\x00")
+	return page[0], nil
+}
+
+// GetPage implements Store: one read transaction for the whole page.
+func (s *Bolt) GetPage(ctx context.Context, paths []string) ([][]Property, error) {
+	for _, p := range paths {
+		if err := check(ctx, p); err != nil {
+			return nil, err
+		}
+	}
+	out := make([][]Property, len(paths))
 	err := s.view(func(b *bbolt.Bucket) error {
 		c := b.Cursor()
-		for k, v := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre); k, v = c.Next() {
-			pr, err := decode(pre, k, v)
-			if err != nil {
-				return err
+		var pre []byte
+		for i, p := range paths {
+			pre = append(append(pre[:0], p...), 0)
+			for k, v := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre); k, v = c.Next() {
+				pr, err := decode(pre, k, v)
+				if err != nil {
+					return err
+				}
+				out[i] = append(out[i], pr)
 			}
-			out = append(out, pr)
 		}
 		return nil
 	})

@@ -27,6 +27,19 @@ func cloneProp(p Property) Property {
 	return p
 }
 
+// GetPage implements Store.
+func (s *Memory) GetPage(ctx context.Context, paths []string) ([][]Property, error) {
+	out := make([][]Property, len(paths))
+	for i, p := range paths {
+		ps, err := s.Get(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = ps
+	}
+	return out, nil
+}
+
 // Get implements Store.
 func (s *Memory) Get(ctx context.Context, p string) ([]Property, error) {
 	if err := check(ctx, p); err != nil {

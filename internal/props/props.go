@@ -35,6 +35,11 @@ type Store interface {
 	// name (byte-wise); none and no error when p has none.
 	Get(ctx context.Context, p string) ([]Property, error)
 
+	// GetPage returns the dead properties of each path, in the order of
+	// paths, as Get would, in one read: a listing asks for a page of
+	// resources at a time rather than one read per resource.
+	GetPage(ctx context.Context, paths []string) ([][]Property, error)
+
 	// Apply applies the patches to p in order, all or nothing. Removing an
 	// absent property is not an error. Limits: MaxValueSize, MaxNameSize,
 	// MaxPerResource (ErrTooLarge).

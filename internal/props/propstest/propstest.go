@@ -27,6 +27,7 @@ func Run(t *testing.T, newS New) {
 	t.Run("Invalid", func(t *testing.T) { testInvalid(t, newS) })
 	t.Run("Trees", func(t *testing.T) { testTrees(t, newS) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, newS) })
+	t.Run("GetPage", func(t *testing.T) { testGetPage(t, newS) })
 }
 
 func name(space, local string) xml.Name { return xml.Name{Space: space, Local: local} }
@@ -368,5 +369,34 @@ func testConcurrent(t *testing.T, newS New) {
 		if got, want := show(mustGet(t, s, fmt.Sprintf("/w%d", w))), "{urn:c}a=49 {urn:c}b=49"; got != want {
 			t.Errorf("/w%d = %s, want %s", w, got, want)
 		}
+	}
+}
+
+// testGetPage: a page read gives, for each path in order, what Get gives,
+// including paths without properties and paths that share a prefix.
+func testGetPage(t *testing.T, newS New) {
+	s := newS(t)
+	ctx := context.Background()
+	mustApply(t, s, "/a", set("urn:x", "n", "1"), set("urn:x", "m", "<b xmlns=\"urn:y\">2</b>"))
+	mustApply(t, s, "/ab", set("urn:x", "n", "3"))
+	mustApply(t, s, "/a/c", set("", "plain", "4"))
+	paths := []string{"/a", "/missing", "/ab", "/a/c", "/a"}
+	page, err := s.GetPage(ctx, paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page) != len(paths) {
+		t.Fatalf("GetPage gave %d entries for %d paths", len(page), len(paths))
+	}
+	for i, p := range paths {
+		if got, want := show(page[i]), show(mustGet(t, s, p)); got != want {
+			t.Errorf("GetPage entry %d (%s) = %s, Get = %s", i, p, got, want)
+		}
+	}
+	if len(page[1]) != 0 || len(page[0]) != 2 {
+		t.Errorf("GetPage: %d properties for /missing, %d for /a; want 0 and 2", len(page[1]), len(page[0]))
+	}
+	if _, err := s.GetPage(ctx, []string{"/ok", "relative"}); err == nil {
+		t.Error("GetPage with an invalid path succeeded")
 	}
 }
