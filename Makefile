@@ -12,3 +12,7 @@ fuzz:
 
 bench:
 	go test -run='^$$' -bench=. -benchmem ./...
+
+# Side-by-side benchmark against the peer servers (docs/performance.md).
+bench-peers:
+	scripts/bench-peers.sh

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestEntryCounter(t *testing.T) {
+	body := `<?xml version="1.0"?><D:multistatus xmlns:D="DAV:">` +
+		`<D:response><D:href>/a</D:href><D:responsedescription>x</D:responsedescription></D:response>` +
+		`<response xmlns="DAV:"><href>/b</href></response >` +
+		`<lp1:response xmlns:lp1="DAV:"><lp1:href>/c</lp1:href></lp1:response>` +
+		`</D:multistatus>`
+	// Fed whole and one byte at a time: a tag split across reads counts once.
+	for _, step := range []int{len(body), 1, 7} {
+		var ec entryCounter
+		for i := 0; i < len(body); i += step {
+			ec.feed([]byte(body[i:min(i+step, len(body))]))
+		}
+		if ec.n != 3 {
+			t.Errorf("step %d: counted %d responses, want 3", step, ec.n)
+		}
+	}
+}
+
+// TestConn drives the client against net/http: fixed length, chunked and
+// empty bodies, a lock token, and a server that closes idle connections.
+func TestConn(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		switch r.URL.Path {
+		case "/fixed":
+			w.Header().Set("Content-Length", "5")
+			io.WriteString(w, "hello")
+		case "/chunked":
+			w.WriteHeader(207)
+			for i := range 3 {
+				fmt.Fprintf(w, "<D:response><D:href>/%d</D:href></D:response>", i)
+				w.(http.Flusher).Flush()
+			}
+		case "/lock":
+			w.Header().Set("Lock-Token", "<urn:uuid:1>")
+			w.WriteHeader(200)
+		case "/close":
+			w.Header().Set("Connection", "close")
+			io.WriteString(w, "bye")
+		default:
+			w.WriteHeader(204)
+		}
+	}))
+	defer srv.Close()
+	c := newConn(strings.TrimPrefix(srv.URL, "http://"), 5*time.Second)
+	defer c.close()
+	var resp response
+	check := func(req *request, status int, bytes int64, entries int) {
+		t.Helper()
+		if err := c.do(req, &resp); err != nil {
+			t.Fatalf("%s %s: %v", req.method, req.path, err)
+		}
+		if resp.status != status || resp.bytes != bytes || resp.entries != entries {
+			t.Errorf("%s %s: got status %d, %d bytes, %d entries; want %d, %d, %d",
+				req.method, req.path, resp.status, resp.bytes, resp.entries, status, bytes, entries)
+		}
+	}
+	check(&request{method: "GET", path: "/fixed"}, 200, 5, 0)
+	check(&request{method: "PROPFIND", path: "/chunked", body: []byte("<x/>"), countEntries: true}, 207, int64(3*len("<D:response><D:href>/0</D:href></D:response>")), 3)
+	check(&request{method: "PUT", path: "/put", body: make([]byte, 1<<20)}, 204, 0, 0)
+	check(&request{method: "LOCK", path: "/lock"}, 200, 0, 0)
+	if resp.lockToken != "urn:uuid:1" {
+		t.Errorf("lock token %q", resp.lockToken)
+	}
+	check(&request{method: "GET", path: "/close"}, 200, 3, 0)
+	if c.nc != nil {
+		t.Error("connection kept after Connection: close")
+	}
+	check(&request{method: "GET", path: "/fixed"}, 200, 5, 0)
+	// The server drops the idle connection: the next request reconnects.
+	srv.CloseClientConnections()
+	check(&request{method: "GET", path: "/fixed"}, 200, 5, 0)
+}

@@ -1,0 +1,486 @@
+package main
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The data set every server serves (see mkdata).
+const (
+	smallSize   = 4 << 10
+	bigSize     = 100 << 20
+	entrySize   = 64 // bytes in each file of the listing folders
+	putSize     = 1 << 20
+	mixedPut    = 64 << 10
+	mixedClient = 64
+)
+
+// A listing folder and the number of files in it.
+type listing struct {
+	dir   string
+	files int
+}
+
+var (
+	dir100  = listing{"/d100/", 100}
+	dir10k  = listing{"/d10k/", 10_000}
+	dir100k = listing{"/d100k/", 100_000}
+)
+
+func fileName(i int) string { return fmt.Sprintf("f%06d.txt", i) }
+
+// Request bodies. The named properties are four that every peer serves.
+var (
+	allpropBody = []byte(`<?xml version="1.0" encoding="utf-8"?>` + "\n" +
+		`<D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>`)
+	namedBody = []byte(`<?xml version="1.0" encoding="utf-8"?>` + "\n" +
+		`<D:propfind xmlns:D="DAV:"><D:prop><D:getcontentlength/><D:getlastmodified/><D:resourcetype/><D:getetag/></D:prop></D:propfind>`)
+	lockBody = []byte(`<?xml version="1.0" encoding="utf-8"?>` + "\n" +
+		`<D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>davit-bench</D:owner></D:lockinfo>`)
+)
+
+// workload describes one measurement. A throughput workload runs conns
+// connections per server, each repeating the op that mk makes for it; a
+// timed one (conns 0) repeats the single request that one makes.
+type workload struct {
+	name  string // key, as in -workloads
+	title string // table label
+	unit  string
+	// higher reports whether a higher figure is better (req/s, MB/s);
+	// otherwise lower is (seconds).
+	higher bool
+	conns  int
+	mk     func(worker int) op
+	one    func() op
+}
+
+var workloads = []workload{
+	{name: "get4k", title: "GET 4 KiB file, 32 conns", unit: "req/s", higher: true, conns: 32,
+		mk: func(int) op { return getOp("/small.bin", smallSize) }},
+	{name: "get100m", title: "GET 100 MiB file, 1 conn", unit: "MB/s", higher: true, conns: 1,
+		mk: func(int) op { return getOp("/big.bin", bigSize) }},
+	{name: "put1m", title: "PUT 1 MiB, own path, 8 conns", unit: "req/s", higher: true, conns: 8,
+		mk: func(w int) op { return putOp(fmt.Sprintf("/put/c%02d.bin", w), putBody, nil) }},
+	{name: "pf0-all", title: "PROPFIND D0 file, allprop, 32 conns", unit: "req/s", higher: true, conns: 32,
+		mk: func(int) op { return propfindOp("/small.bin", "0", allpropBody, 1) }},
+	{name: "pf0-named", title: "PROPFIND D0 file, 4 named, 32 conns", unit: "req/s", higher: true, conns: 32,
+		mk: func(int) op { return propfindOp("/small.bin", "0", namedBody, 1) }},
+	{name: "pf1-100-all", title: "PROPFIND D1 100 files, allprop, 8 conns", unit: "req/s", higher: true, conns: 8,
+		mk: func(int) op { return propfindOp(dir100.dir, "1", allpropBody, dir100.files+1) }},
+	{name: "pf1-100-named", title: "PROPFIND D1 100 files, 4 named, 8 conns", unit: "req/s", higher: true, conns: 8,
+		mk: func(int) op { return propfindOp(dir100.dir, "1", namedBody, dir100.files+1) }},
+	{name: "pf1-10k-all", title: "PROPFIND D1 10,000 files, allprop", unit: "s",
+		one: func() op { return propfindOp(dir10k.dir, "1", allpropBody, dir10k.files+1) }},
+	{name: "pf1-10k-named", title: "PROPFIND D1 10,000 files, 4 named", unit: "s",
+		one: func() op { return propfindOp(dir10k.dir, "1", namedBody, dir10k.files+1) }},
+	{name: "pf1-100k-all", title: "PROPFIND D1 100,000 files, allprop", unit: "s",
+		one: func() op { return propfindOp(dir100k.dir, "1", allpropBody, dir100k.files+1) }},
+	{name: "pf1-100k-named", title: "PROPFIND D1 100,000 files, 4 named", unit: "s",
+		one: func() op { return propfindOp(dir100k.dir, "1", namedBody, dir100k.files+1) }},
+	{name: "mixed", title: "mixed: 64 clients (GET, PUT, PROPFIND, LOCK)", unit: "req/s", higher: true, conns: mixedClient,
+		mk: mixedOp},
+}
+
+var putBody = randomBytes(putSize, 1)
+
+func findWorkload(name string) *workload {
+	for i := range workloads {
+		if workloads[i].name == name {
+			return &workloads[i]
+		}
+	}
+	return nil
+}
+
+// result is the outcome of one workload on one server.
+type result struct {
+	Name  string  `json:"name"`
+	OK    bool    `json:"ok"`
+	Err   string  `json:"err,omitempty"`
+	Value float64 `json:"value"` // in the workload's unit
+	Unit  string  `json:"unit"`
+	// Requests completed in the measured time, and errors over the whole
+	// workload (warm-up included).
+	Requests int64 `json:"requests"`
+	Errors   int64 `json:"errors"`
+	// BodyBytes is the body size of one response (timed workloads).
+	BodyBytes int64 `json:"body_bytes,omitempty"`
+	// BytesPerEntry is body bytes per DAV:response (PROPFIND only).
+	BytesPerEntry float64 `json:"bytes_per_entry,omitempty"`
+	// PeakRSSKiB is the server's peak resident size during the workload.
+	PeakRSSKiB int64 `json:"peak_rss_kib"`
+	// ClientCPU and ServerCPU are the CPU used during the measured
+	// window as a fraction of one core: a client near 1.0 while the
+	// server is well below means the load tool limited the figure.
+	ClientCPU float64 `json:"client_cpu"`
+	ServerCPU float64 `json:"server_cpu"`
+	Seconds   float64 `json:"seconds"` // measured time
+	// PerCPU is the figure per second of the server's CPU time: requests
+	// (or MB) per CPU second for throughput workloads, CPU seconds per
+	// listing for timed ones. On a machine shared with other work, where a
+	// pinned server gets an ever changing share of its core, it is the
+	// steadier measure of a server's own cost; it flatters a server that
+	// waits on the disk (fsync) rather than computes.
+	PerCPU float64 `json:"per_cpu"`
+}
+
+// op performs one unit of work on c: one request or a short sequence. It
+// returns the requests made, the body bytes read and the DAV:response
+// elements counted.
+type op func(c *conn, rng *rand.Rand) (reqs int, bytes int64, entries int, err error)
+
+func getOp(path string, size int64) op {
+	req := &request{method: "GET", path: path}
+	var resp response
+	return func(c *conn, _ *rand.Rand) (int, int64, int, error) {
+		if err := c.do(req, &resp); err != nil {
+			return 1, 0, 0, fmt.Errorf("GET %s: %w", path, err)
+		}
+		if resp.status != 200 || resp.bytes != size {
+			return 1, resp.bytes, 0, fmt.Errorf("GET %s: status %d, %d bytes (want 200, %d bytes)", path, resp.status, resp.bytes, size)
+		}
+		return 1, resp.bytes, 0, nil
+	}
+}
+
+func putOp(path string, body []byte, header []string) op {
+	req := &request{method: "PUT", path: path, body: body, header: header}
+	var resp response
+	return func(c *conn, _ *rand.Rand) (int, int64, int, error) {
+		if err := c.do(req, &resp); err != nil {
+			return 1, 0, 0, fmt.Errorf("PUT %s: %w", path, err)
+		}
+		if resp.status != 200 && resp.status != 201 && resp.status != 204 {
+			return 1, 0, 0, fmt.Errorf("PUT %s: status %d", path, resp.status)
+		}
+		return 1, int64(len(body)), 0, nil
+	}
+}
+
+func propfindOp(path, depth string, body []byte, entries int) op {
+	req := &request{method: "PROPFIND", path: path, body: body, countEntries: true,
+		header: []string{"Depth: " + depth, "Content-Type: application/xml; charset=utf-8"}}
+	var resp response
+	return func(c *conn, _ *rand.Rand) (int, int64, int, error) {
+		if err := c.do(req, &resp); err != nil {
+			return 1, 0, 0, fmt.Errorf("PROPFIND %s: %w", path, err)
+		}
+		if resp.status != 207 || resp.entries != entries {
+			return 1, resp.bytes, resp.entries, fmt.Errorf("PROPFIND %s Depth %s: status %d, %d responses (want 207, %d)", path, depth, resp.status, resp.entries, entries)
+		}
+		return 1, resp.bytes, resp.entries, nil
+	}
+}
+
+// mixedOp is client w's share of the mixed load: half reads of small
+// files, a fifth listings, the rest writes of its own file and lock,
+// write, unlock sequences on its own lock file.
+func mixedOp(w int) op {
+	gets := make([]op, dir100.files)
+	for i := range gets {
+		gets[i] = getOp(dir100.dir+fileName(i), entrySize)
+	}
+	list := propfindOp(dir100.dir, "1", namedBody, dir100.files+1)
+	write := putOp(fmt.Sprintf("/mixed/c%02d.bin", w), randomBytes(mixedPut, uint64(w)), nil)
+	lockPath := fmt.Sprintf("/mixed/c%02d.lock", w)
+	lockReq := &request{method: "LOCK", path: lockPath, body: lockBody,
+		header: []string{"Depth: 0", "Timeout: Second-60", "Content-Type: application/xml; charset=utf-8"}}
+	lockedBody := randomBytes(smallSize, uint64(w)+100)
+	var resp response
+	return func(c *conn, rng *rand.Rand) (int, int64, int, error) {
+		switch r := rng.IntN(100); {
+		case r < 50:
+			return gets[rng.IntN(len(gets))](c, rng)
+		case r < 70:
+			return list(c, rng)
+		case r < 85:
+			return write(c, rng)
+		}
+		if err := c.do(lockReq, &resp); err != nil {
+			return 1, 0, 0, fmt.Errorf("LOCK %s: %w", lockPath, err)
+		}
+		if (resp.status != 200 && resp.status != 201) || resp.lockToken == "" {
+			return 1, 0, 0, fmt.Errorf("LOCK %s: status %d, lock token %q", lockPath, resp.status, resp.lockToken)
+		}
+		token := resp.lockToken
+		_, n, _, err := putOp(lockPath, lockedBody, []string{"If: (<" + token + ">)"})(c, rng)
+		unlock := &request{method: "UNLOCK", path: lockPath, header: []string{"Lock-Token: <" + token + ">"}}
+		if uerr := c.do(unlock, &resp); uerr != nil {
+			return 3, n, 0, fmt.Errorf("UNLOCK %s: %w", lockPath, uerr)
+		}
+		if err != nil {
+			return 3, n, 0, fmt.Errorf("under a lock: %w", err)
+		}
+		if resp.status != 204 && resp.status != 200 {
+			return 3, n, 0, fmt.Errorf("UNLOCK %s: status %d", lockPath, resp.status)
+		}
+		return 3, n, 0, nil
+	}
+}
+
+// engine runs workloads on several servers at once, interleaved: each
+// server in turn gets the load for a short slice of time, round after
+// round, until each has had the whole duration. Whatever else the machine
+// is doing then weighs on every server alike, so the ratios of one run
+// hold even when the absolute figures swing.
+type engine struct {
+	duration time.Duration
+	warmup   time.Duration
+	slice    time.Duration
+	timeout  time.Duration
+}
+
+// side is one server's part of an interleaved throughput workload: its
+// workers, which run only while the side is open, and its counters.
+type side struct {
+	t *target
+
+	reqs, bytes, entries, errs atomic.Int64
+	firstErr                   atomic.Value
+
+	mu       sync.Mutex
+	cond     *sync.Cond
+	open     bool
+	stop     bool
+	inflight int
+
+	// Sums over the measured windows.
+	mReqs, mBytes, mEntries int64
+	mWall, mCPU, mClient    time.Duration
+}
+
+func (s *side) worker(o op, seed uint64, timeout time.Duration, wg *sync.WaitGroup) {
+	defer wg.Done()
+	c := newConn(s.t.addr, timeout)
+	defer c.close()
+	rng := rand.New(rand.NewPCG(seed, 42))
+	for {
+		s.mu.Lock()
+		for !s.open && !s.stop {
+			s.cond.Wait()
+		}
+		if s.stop {
+			s.mu.Unlock()
+			return
+		}
+		s.inflight++
+		s.mu.Unlock()
+		n, nb, ne, err := o(c, rng)
+		if err != nil {
+			s.errs.Add(1)
+			s.firstErr.CompareAndSwap(nil, err.Error())
+			c.close()
+		} else {
+			s.reqs.Add(int64(n))
+			s.bytes.Add(nb)
+			s.entries.Add(int64(ne))
+		}
+		s.mu.Lock()
+		if s.inflight--; s.inflight == 0 && !s.open {
+			s.cond.Broadcast()
+		}
+		s.mu.Unlock()
+	}
+}
+
+// window opens the side for d, then closes it and waits until its
+// requests in flight are done; measured windows add to the sums (the time
+// spent finishing those requests included, as are their counts).
+func (s *side) window(d time.Duration, measured bool) {
+	r0, b0, e0 := s.reqs.Load(), s.bytes.Load(), s.entries.Load()
+	c0, s0, t0 := selfCPU(), s.t.srv.cpu(), time.Now()
+	s.mu.Lock()
+	s.open = true
+	s.cond.Broadcast()
+	s.mu.Unlock()
+	time.Sleep(d)
+	s.mu.Lock()
+	s.open = false
+	for s.inflight > 0 {
+		s.cond.Wait()
+	}
+	s.mu.Unlock()
+	if measured {
+		s.mReqs += s.reqs.Load() - r0
+		s.mBytes += s.bytes.Load() - b0
+		s.mEntries += s.entries.Load() - e0
+		s.mWall += time.Since(t0)
+		s.mCPU += s.t.srv.cpu() - s0
+		s.mClient += selfCPU() - c0
+	}
+}
+
+// run runs workload w on the targets and returns one result per target.
+func (e *engine) run(w *workload, targets []*target) []result {
+	for _, t := range targets {
+		t.srv.resetPeak()
+	}
+	var res []result
+	if w.conns > 0 {
+		res = e.throughput(w, targets)
+	} else {
+		res = e.timed(w, targets)
+	}
+	for i, t := range targets {
+		res[i].Name, res[i].Unit = w.name, w.unit
+		res[i].PeakRSSKiB = t.srv.peakKiB()
+	}
+	return res
+}
+
+func (e *engine) throughput(w *workload, targets []*target) []result {
+	sides := make([]*side, len(targets))
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		s := &side{t: t}
+		s.cond = sync.NewCond(&s.mu)
+		sides[i] = s
+		for k := range w.conns {
+			wg.Add(1)
+			go s.worker(w.mk(k), uint64(k), e.timeout, &wg)
+		}
+	}
+	for _, s := range sides {
+		s.window(e.warmup, false)
+	}
+	slice := min(e.slice, e.duration)
+	for n := time.Duration(0); n < e.duration; n += slice {
+		for _, s := range sides {
+			s.window(slice, true)
+		}
+	}
+	for _, s := range sides {
+		s.mu.Lock()
+		s.stop = true
+		s.cond.Broadcast()
+		s.mu.Unlock()
+	}
+	wg.Wait()
+	out := make([]result, len(sides))
+	for i, s := range sides {
+		el := s.mWall.Seconds()
+		r := result{Requests: s.mReqs, Errors: s.errs.Load(), Seconds: el,
+			ClientCPU: s.mClient.Seconds() / el, ServerCPU: s.mCPU.Seconds() / el}
+		r.Value = float64(s.mReqs) / el
+		if w.unit == "MB/s" {
+			r.Value = float64(s.mBytes) / el / 1e6
+		}
+		if s.mEntries > 0 {
+			r.BytesPerEntry = float64(s.mBytes) / float64(s.mEntries)
+		}
+		if r.ServerCPU > 0 {
+			r.PerCPU = r.Value / r.ServerCPU
+		}
+		r.OK = r.Errors == 0 && r.Requests > 0
+		if msg, ok := s.firstErr.Load().(string); ok {
+			r.Err = msg
+		} else if r.Requests == 0 {
+			r.Err = "no request completed in the measured time"
+		}
+		out[i] = r
+	}
+	return out
+}
+
+// timed runs the workload's single request on one connection per server,
+// one server after the other: first once each as a warm-up, then round
+// after round until each server has spent the duration on it, and reports
+// the median time of one request. A warm-up request that took the whole
+// duration or longer is that server's measurement (n=1), which bounds the
+// time a slow server takes.
+func (e *engine) timed(w *workload, targets []*target) []result {
+	type state struct {
+		c      *conn
+		o      op
+		times  []float64
+		cpu    time.Duration
+		client time.Duration
+		wall   time.Duration
+		done   bool
+		res    result
+	}
+	st := make([]*state, len(targets))
+	one := func(i int) (time.Duration, bool) {
+		s, t := st[i], targets[i]
+		c0, s0, t0 := selfCPU(), t.srv.cpu(), time.Now()
+		_, nb, ne, err := s.o(s.c, nil)
+		d := time.Since(t0)
+		if err != nil {
+			s.res.Errors++
+			if s.res.Err == "" {
+				s.res.Err = err.Error()
+			}
+			s.done = true
+			return d, false
+		}
+		s.res.BodyBytes = nb
+		if ne > 0 {
+			s.res.BytesPerEntry = float64(nb) / float64(ne)
+		}
+		s.times = append(s.times, d.Seconds())
+		s.cpu += t.srv.cpu() - s0
+		s.client += selfCPU() - c0
+		s.wall += d
+		return d, true
+	}
+	for i, t := range targets {
+		st[i] = &state{c: newConn(t.addr, e.timeout), o: w.one()}
+		defer st[i].c.close()
+		if d, ok := one(i); ok && d < e.duration { // a warm-up: forget it
+			s := st[i]
+			s.times, s.cpu, s.client, s.wall = s.times[:0], 0, 0, 0
+		} else {
+			st[i].done = true
+		}
+	}
+	for {
+		busy := false
+		for i, s := range st {
+			if s.done {
+				continue
+			}
+			busy = true
+			one(i)
+			if s.wall >= e.duration || len(s.times) >= 1000 {
+				s.done = true
+			}
+		}
+		if !busy {
+			break
+		}
+	}
+	out := make([]result, len(st))
+	for i, s := range st {
+		r := s.res
+		r.Requests = int64(len(s.times))
+		if el := s.wall.Seconds(); el > 0 {
+			r.Seconds = el
+			r.ServerCPU, r.ClientCPU = s.cpu.Seconds()/el, s.client.Seconds()/el
+		}
+		if len(s.times) > 0 {
+			slices.Sort(s.times)
+			r.Value = s.times[len(s.times)/2]
+			r.PerCPU = s.cpu.Seconds() / float64(len(s.times))
+		}
+		r.OK = r.Errors == 0 && len(s.times) > 0
+		out[i] = r
+	}
+	return out
+}
+
+// randomBytes returns n bytes of a fixed pseudo-random sequence.
+func randomBytes(n int, seed uint64) []byte {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	b := make([]byte, n)
+	for i := 0; i+8 <= n; i += 8 {
+		v := rng.Uint64()
+		for j := range 8 {
+			b[i+j] = byte(v >> (8 * j))
+		}
+	}
+	return b
+}

@@ -1,0 +1,239 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark of Davit against the peer WebDAV servers (issue 5):
+# Apache httpd + mod_dav_fs, nginx + dav-ext (nginx-extras), lighttpd +
+# mod_webdav, rclone serve webdav and golang.org/x/net/webdav (bench/xnet).
+#
+# Each server is started on 127.0.0.1 on a free port over a fresh copy of
+# the same data, pinned to one core (SERVER_CPU), while the load tool
+# (bench/load) runs pinned to the other (LOAD_CPU) and takes every workload
+# to every server in turn. The table goes to stdout and into
+# docs/performance.md.
+#
+#   scripts/bench-peers.sh                 # or: make bench-peers
+#   SERVERS=davit,xnet DURATION=2s scripts/bench-peers.sh
+#
+# Environment:
+#   SERVERS    comma-separated, in column order (default: all):
+#              davit,davit-nosync,apache,nginx,lighttpd,rclone,xnet
+#              (davit-nosync is Davit with --no-sync; it runs the PUT only)
+#   DURATION   measured time of each workload (default 3s; a warm-up of a
+#              fifth of it, at most 1s, comes first)
+#   ROUNDS     run everything this many times, keeping each best (default 1)
+#   WORKLOADS  comma-separated subset (default: all; `go run ./bench/load workloads`)
+#   DOC        markdown file whose bench-peers section gets the table
+#              (default docs/performance.md; empty: print only)
+#   SERVER_CPU, LOAD_CPU   cores to pin to (default 0 and 1)
+#   BENCH_TMP  where the data copies go (default /var/tmp: a disk, so that
+#              fsync costs what it costs; never tmpfs)
+#   KEEP=1     keep the work folder (results, logs) after the run
+#   DAVIT_BIN  a Davit binary to run instead of building this tree's
+#              (cmd/davit, or the internal/server/devmain entry)
+#   PROFILE=DIR  run Davit under bench/profserve (the same server with the Go
+#              profiler on) and write DIR/davit.cpu.pprof and
+#              DIR/davit.allocs.pprof; choose WORKLOADS to profile one
+#
+# Installing the peers needs root (apt-get); the Apache, nginx and lighttpd
+# workers run as www-data, as Debian runs them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/local/go/bin"
+
+SERVERS=${SERVERS:-davit,davit-nosync,apache,nginx,lighttpd,rclone,xnet}
+DURATION=${DURATION:-3s}
+WORKLOADS=${WORKLOADS:-}
+DOC=${DOC-docs/performance.md}
+SERVER_CPU=${SERVER_CPU:-0}
+LOAD_CPU=${LOAD_CPU:-1}
+BENCH_TMP=${BENCH_TMP:-/var/tmp}
+KEEP=${KEEP:-0}
+ROUNDS=${ROUNDS:-1}
+PROFILE=${PROFILE:-}
+[ -z "$PROFILE" ] || { mkdir -p "$PROFILE" && PROFILE=$(cd "$PROFILE" && pwd); }
+
+IFS=, read -r -a servers <<<"$SERVERS"
+for s in "${servers[@]}"; do
+  case $s in davit | davit-nosync | apache | nginx | lighttpd | rclone | xnet) ;;
+  *) echo "bench-peers: unknown server '$s' (davit,davit-nosync,apache,nginx,lighttpd,rclone,xnet)" >&2; exit 2 ;;
+  esac
+done
+
+# --- install what the chosen servers need -------------------------------
+need=()
+command -v taskset >/dev/null || need+=(util-linux)
+for s in "${servers[@]}"; do
+  case $s in
+  apache) [ -x /usr/sbin/apache2 ] || need+=(apache2) ;;
+  nginx) [ -f /usr/lib/nginx/modules/ngx_http_dav_ext_module.so ] && [ -x /usr/sbin/nginx ] || need+=(nginx-extras) ;;
+  lighttpd)
+    [ -x /usr/sbin/lighttpd ] || need+=(lighttpd)
+    [ -f /usr/lib/lighttpd/mod_webdav.so ] || need+=(lighttpd-mod-webdav) ;;
+  rclone) command -v rclone >/dev/null || need+=(rclone) ;;
+  esac
+done
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "bench-peers: missing ${need[*]} and not root: install them with apt-get" >&2
+    exit 1
+  fi
+  echo "bench-peers: installing ${need[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  # Packages must not start their system services (port 80): a missing
+  # policy-rc.d is put in place for the install only; an existing one is
+  # left alone.
+  policy=/usr/sbin/policy-rc.d made_policy=0
+  if [ ! -e $policy ]; then
+    printf '#!/bin/sh\nexit 101\n' >$policy && chmod 755 $policy && made_policy=1
+  fi
+  rc=0
+  { apt-get update -qq && apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${need[@]}"; } >&2 || rc=$?
+  [ $made_policy = 1 ] && rm -f $policy
+  [ $rc = 0 ] || { echo "bench-peers: apt-get install ${need[*]} failed" >&2; exit 1; }
+fi
+
+# --- build and make the data --------------------------------------------
+mkdir -p "$BENCH_TMP"
+work=$(mktemp -d "$BENCH_TMP/davit-bench.XXXXXX")
+chmod 755 "$work" # the peers' workers (www-data) read and write below it
+pids=()
+stop_servers() {
+  local p
+  for p in "${pids[@]}"; do kill -TERM -- "-$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do
+    for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$p" 2>/dev/null || true
+  done
+  pids=()
+}
+cleanup() {
+  stop_servers
+  if [ "$KEEP" = 1 ]; then echo "bench-peers: kept $work" >&2; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+bin=$work/bin
+mkdir -p "$bin"
+go build -o "$bin/load" ./bench/load
+davit_cmd=()
+for s in "${servers[@]}"; do
+  case $s in
+  davit | davit-nosync)
+    if [ ${#davit_cmd[@]} -eq 0 ]; then
+      # cmd/davit once `davit serve` takes the serve flags; until then the
+      # development entry with the same flags.
+      takes_serve() { local out; out=$("$bin/davit" serve -h 2>&1 || true); [[ $out == *-no-sync* ]]; }
+      if [ -n "$PROFILE" ]; then
+        if [ -n "${DAVIT_BIN:-}" ]; then cp "$DAVIT_BIN" "$bin/davit"; else go build -o "$bin/davit" ./bench/profserve; fi
+        davit_cmd=("$bin/davit" serve)
+        continue
+      fi
+      if [ -n "${DAVIT_BIN:-}" ]; then
+        cp "$DAVIT_BIN" "$bin/davit"
+      elif ! { go build -o "$bin/davit" ./cmd/davit 2>/dev/null && takes_serve; }; then
+        go build -o "$bin/davit" ./internal/server/devmain
+      fi
+      if takes_serve; then
+        davit_cmd=("$bin/davit" serve)
+      else
+        davit_cmd=("$bin/davit")
+      fi
+    fi ;;
+  xnet) (cd bench/xnet && go build -o "$bin/xnet" .) ;;
+  esac
+done
+echo "bench-peers: making the data set (100 MiB file, folders of 100, 10,000 and 100,000 files)" >&2
+"$bin/load" mkdata "$work/data"
+
+if [ "$(id -u)" -eq 0 ]; then user=www-data group=www-data; else user=$(id -un) group=$(id -gn); fi
+
+# start_server NAME ROOT RUN PORT: starts the server in its own session,
+# pinned to SERVER_CPU, and prints its pid (the session's leader).
+start_server() {
+  local name=$1 root=$2 run=$3 port=$4 cmd=()
+  case $name in
+  davit | davit-nosync)
+    cmd=("${davit_cmd[@]}" --root "$root" --listen "127.0.0.1:$port")
+    if [ -n "$PROFILE" ]; then
+      cmd=("$bin/davit" -cpuprofile "$PROFILE/$name.cpu.pprof" -memprofile "$PROFILE/$name.allocs.pprof" "${cmd[@]:1}")
+    fi
+    if [ "${davit_cmd[1]:-}" = serve ]; then
+      # No access log, like the peers as configured here.
+      printf 'log:\n  access: false\n' >"$run/davit.yaml"
+      cmd+=(--config "$run/davit.yaml")
+    fi
+    [ "$name" = davit-nosync ] && cmd+=(--no-sync) ;;
+  xnet) cmd=("$bin/xnet" -root "$root" -listen "127.0.0.1:$port") ;;
+  rclone)
+    : >"$run/rclone.conf"
+    cmd=(rclone serve webdav "$root" --addr "127.0.0.1:$port" --config "$run/rclone.conf" -q) ;;
+  apache | nginx | lighttpd)
+    local tmpl=bench/peers/$name.conf
+    [ "$name" = apache ] && tmpl=bench/peers/apache2.conf
+    mkdir -p "$run/upload" "$run/client_body"
+    sed -e "s|@PORT@|$port|g" -e "s|@ROOT@|$root|g" -e "s|@RUN@|$run|g" \
+      -e "s|@USER@|$user|g" -e "s|@GROUP@|$group|g" "$tmpl" >"$run/$name.conf"
+    if [ "$(id -u)" -eq 0 ]; then chown -R "$user:$group" "$root" "$run"; fi
+    case $name in
+    apache) cmd=(/usr/sbin/apache2 -f "$run/$name.conf" -DFOREGROUND) ;;
+    nginx) cmd=(/usr/sbin/nginx -p "$run" -c "$run/$name.conf" -e "$run/error.log") ;;
+    lighttpd) cmd=(/usr/sbin/lighttpd -D -f "$run/$name.conf") ;;
+    esac ;;
+  esac
+  # setsid makes a new session whose id is the pid the shell writes; the
+  # server then execs in that same process.
+  setsid bash -c 'echo $$ >"$0.tmp" && mv "$0.tmp" "$0"; exec taskset -c "$1" "${@:2}"' "$run/pid" "$SERVER_CPU" "${cmd[@]}" \
+    >"$run/server.log" 2>&1 </dev/null &
+  for _ in $(seq 100); do [ -s "$run/pid" ] && break; sleep 0.05; done
+  cat "$run/pid"
+}
+
+# Every server is started over its own copy of the data, then the load
+# tool runs each workload on each server in turn (workload by workload, so
+# that the figures compared are taken close together in time), then all
+# are stopped. An idle server costs nothing while the others are measured.
+targets=()
+failed=()
+for s in "${servers[@]}"; do
+  only=
+  if [ "$s" = davit-nosync ]; then # the PUT is what --no-sync changes
+    if [ -z "$WORKLOADS" ] || [[ ",$WORKLOADS," == *,put1m,* ]]; then only=put1m; else continue; fi
+  fi
+  run=$work/run/$s
+  mkdir -p "$run"
+  echo "bench-peers: $s: copying the data" >&2
+  # What the workloads write (put/, mixed/) is copied; what they only read
+  # (the GET files, the listing folders) gets new names for the same files
+  # (hard links), which takes seconds rather than a minute.
+  mkdir "$run/root"
+  cp -al "$work/data/." "$run/root/"
+  rm -rf "$run/root/put" "$run/root/mixed"
+  cp -a "$work/data/put" "$work/data/mixed" "$run/root/"
+  port=$("$bin/load" freeport)
+  p=$(start_server "$s" "$run/root" "$run" "$port")
+  pids+=("$p")
+  if ! "$bin/load" wait -addr "127.0.0.1:$port" -timeout 30s; then
+    echo "bench-peers: $s did not start; its log:" >&2
+    cat "$run/server.log" "$run/error.log" 2>/dev/null >&2 || true
+    failed+=("$s")
+    continue
+  fi
+  echo "bench-peers: $s: pid $p on 127.0.0.1:$port (core $SERVER_CPU)" >&2
+  targets+=(-target "$s,127.0.0.1:$port,$p${only:+,$only}")
+done
+[ ${#targets[@]} -gt 0 ] || { echo "bench-peers: no server started" >&2; exit 1; }
+
+echo "bench-peers: load on core $LOAD_CPU, $DURATION per workload" >&2
+taskset -c "$LOAD_CPU" "$bin/load" run "${targets[@]}" -duration "$DURATION" -rounds "$ROUNDS" \
+  ${WORKLOADS:+-workloads "$WORKLOADS"} -out "$work/results.json"
+stop_servers
+if [ -n "$PROFILE" ]; then
+  echo "bench-peers: profiles in $PROFILE (go tool pprof -top $PROFILE/davit.cpu.pprof)" >&2
+fi
+
+note="Run of $(date -u +%Y-%m-%d) on $(nproc) cores (Linux $(uname -r)); servers pinned to core $SERVER_CPU, load tool to core $LOAD_CPU; $DURATION per workload after a warm-up, $ROUNDS round(s), best kept; servers: ${SERVERS}."
+echo >&2
+"$bin/load" table ${DOC:+-doc "$DOC"} -note "$note" "$work/results.json"
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "bench-peers: could not start: ${failed[*]}" >&2
+  exit 1
+fi
