@@ -28,8 +28,8 @@
 #   KEEP=1     keep the work folder (results, logs) after the run
 #   DAVIT_BIN  a Davit binary to run instead of building this tree's
 #              (cmd/davit, or the internal/server/devmain entry)
-#   PROFILE=DIR  run Davit under bench/profserve (the same server with the Go
-#              profiler on) and write DIR/davit.cpu.pprof and
+#   PROFILE=DIR  run Davit under bench/profserve (this tree's server with the
+#              Go profiler on; DAVIT_BIN is not used) and write DIR/davit.cpu.pprof and
 #              DIR/davit.allocs.pprof; choose WORKLOADS to profile one
 #
 # Installing the peers needs root (apt-get); the Apache, nginx and lighttpd
@@ -123,7 +123,7 @@ for s in "${servers[@]}"; do
       # development entry with the same flags.
       takes_serve() { local out; out=$("$bin/davit" serve -h 2>&1 || true); [[ $out == *-no-sync* ]]; }
       if [ -n "$PROFILE" ]; then
-        if [ -n "${DAVIT_BIN:-}" ]; then cp "$DAVIT_BIN" "$bin/davit"; else go build -o "$bin/davit" ./bench/profserve; fi
+        go build -o "$bin/davit" ./bench/profserve
         davit_cmd=("$bin/davit" serve)
         continue
       fi
