@@ -168,6 +168,15 @@ func (w *JSONWriter) Close() error {
 		w.bw.Write(b)
 	}
 	w.bw.WriteString("}\n")
+	w.err = w.bw.Flush() // the destination is not flushed, as with Writer.Close
+	return w.err
+}
+
+// Flush sends what is buffered to the destination and flushes it.
+func (w *JSONWriter) Flush() error {
+	if w.err != nil {
+		return w.err
+	}
 	if w.err = w.bw.Flush(); w.err == nil && w.flusher != nil {
 		w.flusher.Flush()
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 )
 
 // Encoder is what the XML Writer and the JSONWriter have in common: a
@@ -47,12 +48,18 @@ type Writer struct {
 // NewWriter returns a Writer on w. If w has a Flush() method (an
 // http.ResponseWriter does), Flush calls it too.
 func NewWriter(w io.Writer) *Writer {
-	mw := &Writer{bw: bufio.NewWriterSize(w, 32<<10)}
+	bw := bufPool.Get().(*bufio.Writer)
+	bw.Reset(w)
+	mw := &Writer{bw: bw}
 	if f, ok := w.(interface{ Flush() }); ok {
 		mw.flusher = f
 	}
 	return mw
 }
+
+// bufPool holds the writers' 32 KiB buffers between documents: a server
+// answering many small PROPFINDs would otherwise allocate one per answer.
+var bufPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 32<<10) }}
 
 // Started reports whether the document has begun.
 func (w *Writer) Started() bool { return w.started }
@@ -93,6 +100,9 @@ func (w *Writer) Flush() error {
 	if w.err != nil {
 		return w.err
 	}
+	if w.closed {
+		return nil // Close flushed everything
+	}
 	if err := w.bw.Flush(); err != nil {
 		w.err = err
 		return err
@@ -104,7 +114,10 @@ func (w *Writer) Flush() error {
 }
 
 // Close ends the document (writing an empty one if nothing was written)
-// and flushes it. It does not close the destination.
+// and writes what is buffered to the destination. It neither flushes nor
+// closes the destination; call Flush before Close to push a destination
+// that buffers (an http.ResponseWriter sends the rest when the handler
+// returns).
 func (w *Writer) Close() error {
 	if w.closed {
 		return w.err
@@ -120,7 +133,14 @@ func (w *Writer) Close() error {
 		w.bw.Write(w.buf.Bytes())
 	}
 	w.bw.WriteString("</D:multistatus>\n")
-	return w.Flush()
+	// The buffer goes to the destination but the destination itself is not
+	// flushed: an http.ResponseWriter sends a short answer in one write
+	// when the handler returns, where a flush here would cost a second.
+	w.err = w.bw.Flush()
+	w.bw.Reset(nil)
+	bufPool.Put(w.bw)
+	w.bw = nil
+	return w.err
 }
 
 // Encode writes a whole Multistatus to w.

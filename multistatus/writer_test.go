@@ -193,10 +193,16 @@ type flushRecorder struct {
 
 func (f *flushRecorder) Flush() { f.flushes++ }
 
+// TestWriterFlushesDestination: Flush pushes an http.Flusher destination;
+// Close writes the rest without flushing it (a handler's answer then goes
+// out in one write when the handler returns).
 func TestWriterFlushesDestination(t *testing.T) {
 	for _, name := range []string{"xml", "json"} {
 		var dst flushRecorder
-		var w Encoder = NewWriter(&dst)
+		var w interface {
+			Encoder
+			Flush() error
+		} = NewWriter(&dst)
 		if name == "json" {
 			w = NewJSONWriter(&dst)
 		}
@@ -207,8 +213,23 @@ func TestWriterFlushesDestination(t *testing.T) {
 		if err := w.Close(); err != nil {
 			t.Fatal(err)
 		}
-		if dst.flushes == 0 {
-			t.Errorf("%s: Close did not flush an http.Flusher destination", name)
+		if dst.flushes != 0 {
+			t.Errorf("%s: Close flushed the destination %d times", name, dst.flushes)
+		}
+		if !strings.Contains(dst.String(), "/a") || !strings.HasSuffix(strings.TrimSpace(dst.String()), map[string]string{"xml": "</D:multistatus>", "json": "}"}[name]) {
+			t.Errorf("%s: after Close the destination holds %q", name, dst.String())
+		}
+		dst = flushRecorder{}
+		if name == "json" {
+			w = NewJSONWriter(&dst)
+		} else {
+			w = NewWriter(&dst)
+		}
+		if err := w.Write(&r); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Flush(); err != nil || dst.flushes != 1 || !strings.Contains(dst.String(), "/a") {
+			t.Errorf("%s: Flush = %v, %d flushes, destination %q", name, err, dst.flushes, dst.String())
 		}
 	}
 }
