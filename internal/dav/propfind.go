@@ -1,9 +1,11 @@
 package dav
 
 import (
+	"bytes"
 	"context"
 	"encoding/xml"
 	"errors"
+	"io"
 	"net/http"
 	"path"
 	"strconv"
@@ -37,7 +39,29 @@ func (h *Handler) parsePropfind(w http.ResponseWriter, r *http.Request) (propfin
 	if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
 		return req, nil
 	}
-	d := h.newBodyDecoder(w, r)
+	body := http.MaxBytesReader(w, r.Body, h.cfg.MaxXMLBytes)
+	bp := propfindBufs.Get().(*[]byte)
+	defer propfindBufs.Put(bp)
+	n, err := readUpTo(body, *bp)
+	read := (*bp)[:n]
+	var rest io.Reader
+	switch {
+	case err == io.EOF:
+		if req, ok := fastPropfind(read); ok {
+			return req, nil
+		}
+		rest = bytes.NewReader(read)
+	case err != nil:
+		rest = io.MultiReader(bytes.NewReader(read), errReader{err})
+	default:
+		rest = io.MultiReader(bytes.NewReader(read), body)
+	}
+	return parsePropfindXML(newDecoder(rest))
+}
+
+// parsePropfindXML parses a PROPFIND body with the full decoder.
+func parsePropfindXML(d bodyDecoder) (propfindRequest, error) {
+	var req propfindRequest
 	root, err := d.Root()
 	if errors.Is(err, errEmptyBody) {
 		return req, nil

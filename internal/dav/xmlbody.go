@@ -3,6 +3,7 @@ package dav
 import (
 	"encoding/xml"
 	"errors"
+	"io"
 	"net/http"
 
 	"github.com/davit-dav/davit/internal/xmlbody"
@@ -21,8 +22,12 @@ var errEmptyBody = xmlbody.ErrEmpty
 type bodyDecoder struct{ *xmlbody.Decoder }
 
 func (h *Handler) newBodyDecoder(w http.ResponseWriter, r *http.Request) bodyDecoder {
-	body := http.MaxBytesReader(w, r.Body, h.cfg.MaxXMLBytes)
-	return bodyDecoder{xmlbody.NewDecoder(body, xmlbody.Limits{MaxDepth: maxXMLDepth, MaxElements: maxXMLElements})}
+	return newDecoder(http.MaxBytesReader(w, r.Body, h.cfg.MaxXMLBytes))
+}
+
+// newDecoder reads the XML body r (already bounded) with the server's bounds.
+func newDecoder(r io.Reader) bodyDecoder {
+	return bodyDecoder{xmlbody.NewDecoder(r, xmlbody.Limits{MaxDepth: maxXMLDepth, MaxElements: maxXMLElements})}
 }
 
 // badXML wraps a parse error as a 400, keeping a body-size error a 413.

@@ -1,0 +1,97 @@
+package dav_test
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/davit-dav/davit/internal/dav"
+	"github.com/davit-dav/davit/internal/lock"
+	"github.com/davit-dav/davit/internal/props"
+	"github.com/davit-dav/davit/internal/storage"
+)
+
+// discardWriter is a ResponseWriter that keeps nothing, so that a
+// benchmark's allocations are the handler's.
+type discardWriter struct {
+	h http.Header
+	n int64
+}
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) WriteHeader(int)             {}
+func (w *discardWriter) Write(b []byte) (int, error) { w.n += int64(len(b)); return len(b), nil }
+
+// benchHandler serves a LocalFS folder holding small.bin and d100/ with
+// 100 files, with memory locks and properties.
+func benchHandler(b *testing.B) http.Handler {
+	dir := b.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "small.bin"), make([]byte, 4096), 0o666); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "d100"), 0o777); err != nil {
+		b.Fatal(err)
+	}
+	for i := range 100 {
+		if err := os.WriteFile(filepath.Join(dir, "d100", fmt.Sprintf("file-%03d.txt", i)), make([]byte, 64), 0o666); err != nil {
+			b.Fatal(err)
+		}
+	}
+	fsys, err := storage.NewLocal(dir, storage.LocalOptions{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { fsys.Close() })
+	return dav.New(dav.Config{
+		FS: fsys, Locks: lock.NewMemory(lock.Options{}), Props: props.NewMemory(),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+}
+
+const namedBody = `<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:prop>` +
+	`<D:getcontentlength/><D:getlastmodified/><D:resourcetype/><D:getetag/></D:prop></D:propfind>`
+
+const allpropBody = `<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>`
+
+func benchPropfind(b *testing.B, h http.Handler, target, depth, body string) {
+	w := &discardWriter{h: http.Header{}}
+	var rd strings.Reader
+	for b.Loop() {
+		clear(w.h)
+		rd.Reset(body)
+		r, _ := http.NewRequest("PROPFIND", target, &rd)
+		r.ContentLength = int64(len(body))
+		r.Header.Set("Depth", depth)
+		h.ServeHTTP(w, r)
+	}
+	b.ReportMetric(float64(w.n)/float64(b.N), "answer-bytes")
+}
+
+// BenchmarkPropfindDepth0 is PROPFIND Depth 0 on a 4 KiB file of a
+// LocalFS, with the bodies of bench-peers' pf0 workloads (and none).
+func BenchmarkPropfindDepth0(b *testing.B) {
+	h := benchHandler(b)
+	for _, c := range []struct{ name, body string }{{"nobody", ""}, {"allprop", allpropBody}, {"named4", namedBody}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			benchPropfind(b, h, "/small.bin", "0", c.body)
+		})
+	}
+}
+
+// BenchmarkPropfindDepth1x100 is PROPFIND Depth 1 on a LocalFS collection
+// of 100 files.
+func BenchmarkPropfindDepth1x100(b *testing.B) {
+	h := benchHandler(b)
+	for _, c := range []struct{ name, body string }{{"allprop", allpropBody}, {"named4", namedBody}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			benchPropfind(b, h, "/d100/", "1", c.body)
+		})
+	}
+}

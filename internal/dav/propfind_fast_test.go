@@ -1,0 +1,113 @@
+package dav
+
+import (
+	"bytes"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// fastPropfindCases are bodies for the fast path: those it takes and
+// those it must leave to the full decoder.
+var fastPropfindCases = []string{
+	``,
+	`   `,
+	`<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>`,
+	`<?xml version="1.0" encoding="utf-8"?>` + "\r\n" + `<D:propfind xmlns:D="DAV:">` + "\n  <D:allprop />\n" + `</D:propfind>` + "\n",
+	`<?xml version='1.0' encoding='UTF-8'?><propfind xmlns='DAV:'><allprop></allprop></propfind>`,
+	`<D:propfind xmlns:D="DAV:"><D:propname/></D:propfind>`,
+	`<a:propfind xmlns:a="DAV:"><a:prop><a:getetag/><a:displayname/><a:x-y.z_1/></a:prop></a:propfind>`,
+	`<D:propfind xmlns:D="DAV:"><D:prop><D:getcontentlength/><D:getlastmodified/><D:resourcetype/><D:getetag/></D:prop></D:propfind>`,
+	`<D:propfind xmlns:D="DAV:"><D:prop/></D:propfind>`,
+	`<D:propfind xmlns:D="DAV:"><D:prop></D:prop></D:propfind>`,
+	`<D:propfind xmlns:D="DAV:"><D:prop ><D:getetag ></D:getetag ></D:prop ></D:propfind >`,
+	`<propfind xmlns="DAV:"><prop><resourcetype/><getcontentlength/></prop></propfind>`,
+	`<D:propfind xmlns:D="DAV:"></D:propfind>`,
+	`<D:propfind xmlns:D="DAV:"><D:allprop/><D:allprop/></D:propfind>`,
+	`<D:propfind xmlns:D="DAV:"><D:allprop/><D:prop/></D:propfind>`,
+	`<D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind><x/>`,
+	`<D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>junk`,
+	`<D:propfind xmlns:D="DAV:"><D:allprop/></D:propfin>`,
+	`<D:propfind xmlns:D="DAV:"><D:allprop/></E:propfind>`,
+	`<D:propfind xmlns:D="DAV:"><D:allprop/>`,
+	`<D:propfind xmlns:D="DAV:"><D:prop><D:a/>`,
+	`<D:propfind xmlns:D="DAV:"><D:prop><D:a></D:b></D:prop></D:propfind>`,
+	`<D:propfind xmlns:D="DAV:"><D:prop><E:a/></D:prop></D:propfind>`,
+	`<D:propfind xmlns:D="DAV:"><D:prop><Dx:a/></D:prop></D:propfind>`,
+	`<D:propfind xmlns:D="DAV:"><D:prop><a/></D:prop></D:propfind>`,
+	`<D:propfind xmlns:D="urn:x"><D:allprop/></D:propfind>`,
+	`<D:propfind xmlns:E="DAV:"><D:allprop/></D:propfind>`,
+	`<D:propfind xmlns="DAV:"><D:allprop/></D:propfind>`,
+	`<propfind xmlns:D="DAV:"><allprop/></propfind>`,
+	`<xml:propfind xmlns:xml="DAV:"><xml:allprop/></xml:propfind>`,
+	`<xmlns:propfind xmlns:xmlns="DAV:"><xmlns:allprop/></xmlns:propfind>`,
+	`<XmLa:propfind xmlns:XmLa="DAV:"><XmLa:allprop/></XmLa:propfind>`,
+	`<D:propfind xmlns:D="DAV:"><D:propname/><!-- c --></D:propfind>`,
+	`<D:propfind xmlns:D="DAV:"><D:include><D:getetag/></D:include><D:allprop/></D:propfind>`,
+	`<D:propfind xmlns:D="DAV:"><D:other/><D:allprop/></D:propfind>`,
+	`<D:propfind xmlns:D="DAV:">text<D:allprop/></D:propfind>`,
+	`<D:propfind xmlns:D="DAV:"><D:prop><D:a>t</D:a></D:prop></D:propfind>`,
+	`<D:propfind xmlns:D="DAV:" ><D:allprop/></D:propfind>`,
+	`<D:propfind  xmlns:D="DAV:"><D:allprop/></D:propfind>`,
+	`<D:propfindxmlns:D="DAV:"><D:allprop/></D:propfind>`,
+	`<D:propfind xmlns:D="DAV:'><D:allprop/></D:propfind>`,
+	`<D:propfind xmlns:D="DAV:"/>`,
+	"\uFEFF" + `<D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>`,
+	` <?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>`,
+	`<?xml version="1.0" encoding="UTF-16"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>`,
+	`<D:propfind xmlns:D="DAV:"><D:prop><D:1a/></D:prop></D:propfind>`,
+	`<D:propfind xmlns:D="DAV:"><D:prop><D:a:b/></D:prop></D:propfind>`,
+	`<D:propfind xmlns:D="DAV:"><D:prop><D:é/></D:prop></D:propfind>`,
+	`<D:propfind xmlns:D="DAV:"><D:prop><D:a/><D:a/></D:prop></D:propfind>`,
+	`<D:propfind xmlns:D="DAV:"><D:prop><D:a/ ></D:prop></D:propfind>`,
+	`<D:propfind xmlns:D="DAV:"><D:prop><D:a x="1"/></D:prop></D:propfind>`,
+	`<D:propfind xmlns:D="DAV:"><D:prop><D:a></D:a ></D:prop></D:propfind>`,
+	`<D:propfind xmlns:D="DAV:"><D:prop><D:a></ D:a></D:prop></D:propfind>`,
+	`<D:propfind xmlns:D="DAV:"><D:prop><D:a></D:prop></D:prop></D:propfind>`,
+	`<D:propfind xmlns:D="DAV:"><D:prop>` + strings.Repeat(`<D:a/>`, maxXMLElements) + `</D:prop></D:propfind>`,
+	`<D:propfind xmlns:D="DAV:"><D:prop>` + strings.Repeat(`<D:a/>`, maxXMLElements-3) + `</D:prop></D:propfind>`,
+}
+
+// checkFast fails when the fast path takes body and the full decoder
+// does not agree with it.
+func checkFast(t *testing.T, body string) (took bool) {
+	t.Helper()
+	fast, ok := fastPropfind([]byte(body))
+	if !ok {
+		return false
+	}
+	slow, err := parsePropfindXML(newDecoder(bytes.NewReader([]byte(body))))
+	if err != nil {
+		t.Fatalf("fast path took %q, the decoder refuses it: %v", body, err)
+	}
+	if !reflect.DeepEqual(fast, slow) {
+		t.Fatalf("body %q:\nfast %+v\nslow %+v", body, fast, slow)
+	}
+	return true
+}
+
+func TestFastPropfindAgrees(t *testing.T) {
+	took := 0
+	for _, body := range fastPropfindCases {
+		if checkFast(t, body) {
+			took++
+		}
+	}
+	if took < 10 {
+		t.Errorf("fast path took only %d bodies", took)
+	}
+	for _, body := range fastPropfindCases[2:12] {
+		if _, ok := fastPropfind([]byte(body)); !ok {
+			t.Errorf("fast path does not take %q", body)
+		}
+	}
+}
+
+func FuzzFastPropfind(f *testing.F) {
+	for _, s := range fastPropfindCases {
+		if len(s) < 1000 {
+			f.Add(s)
+		}
+	}
+	f.Fuzz(func(t *testing.T, body string) { checkFast(t, body) })
+}
