@@ -247,7 +247,7 @@ func (pw *propWriter) walk(dir string, deep bool) error {
 		if err := pw.ctx.Err(); err != nil {
 			return err
 		}
-		page = append(page, pageEntry{path: path.Join(dir, child.Name), info: child})
+		page = append(page, pageEntry{path: childPath(dir, child), info: child})
 		if len(page) == cap(page) {
 			if err := flush(); err != nil {
 				return err
@@ -255,6 +255,20 @@ func (pw *propWriter) walk(dir string, deep bool) error {
 		}
 	}
 	return flush()
+}
+
+// childPath is the path of the member child of dir: the Path the FS gave
+// when it is that, else built from the name.
+func childPath(dir string, child storage.Info) string {
+	p, n := child.Path, child.Name
+	if dir == "/" {
+		if len(p) == 1+len(n) && p[0] == '/' && p[1:] == n {
+			return p
+		}
+	} else if len(p) == len(dir)+1+len(n) && p[:len(dir)] == dir && p[len(dir)] == '/' && p[len(dir)+1:] == n {
+		return p
+	}
+	return path.Join(dir, n)
 }
 
 // propfindPage is how many resources of a listing are described at a time:
@@ -468,7 +482,7 @@ var liveProps = []liveProp{
 		return strconv.AppendInt(b, u, 10)
 	}},
 	{name: "creationdate", files: true, dirs: true, protected: true, value: func(_ *propWriter, _ string, info storage.Info, b []byte) []byte {
-		return info.ModTime.UTC().AppendFormat(b, time.RFC3339)
+		return appendRFC3339(b, info.ModTime)
 	}},
 	{name: "displayname", files: true, dirs: true, deadOverride: true, value: func(_ *propWriter, _ string, info storage.Info, b []byte) []byte {
 		return appendEscaped(b, info.Name)
@@ -483,7 +497,7 @@ var liveProps = []liveProp{
 		return appendEscaped(b, info.ETag)
 	}},
 	{name: "getlastmodified", files: true, dirs: true, protected: true, value: func(_ *propWriter, _ string, info storage.Info, b []byte) []byte {
-		return info.ModTime.UTC().AppendFormat(b, http.TimeFormat)
+		return appendHTTPDate(b, info.ModTime)
 	}},
 	{name: "resourcetype", files: true, dirs: true, protected: true, value: func(_ *propWriter, _ string, info storage.Info, b []byte) []byte {
 		if info.IsDir {
@@ -559,4 +573,58 @@ func (h *Handler) appendActiveLock(ctx context.Context, b []byte, l lock.Lock) [
 	b = appendEscaped(b, h.href(l.Root, err == nil && info.IsDir))
 	b = append(b, "</D:href></D:lockroot></D:activelock>"...)
 	return b
+}
+
+// appendRFC3339 appends t in UTC as time.RFC3339 does, by hand for the
+// years 0 to 9999.
+func appendRFC3339(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	y, mo, d := t.Date()
+	if y < 0 || y > 9999 {
+		return t.AppendFormat(b, time.RFC3339)
+	}
+	h, mi, s := t.Clock()
+	b = append4(b, y)
+	b = append(b, '-')
+	b = append2(b, int(mo))
+	b = append(b, '-')
+	b = append2(b, d)
+	b = append(b, 'T')
+	b = append2(b, h)
+	b = append(b, ':')
+	b = append2(b, mi)
+	b = append(b, ':')
+	b = append2(b, s)
+	return append(b, 'Z')
+}
+
+// appendHTTPDate appends t in UTC as http.TimeFormat does, by hand for
+// the years 0 to 9999.
+func appendHTTPDate(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	y, mo, d := t.Date()
+	if y < 0 || y > 9999 {
+		return t.AppendFormat(b, http.TimeFormat)
+	}
+	h, mi, s := t.Clock()
+	b = append(b, "SunMonTueWedThuFriSat"[3*t.Weekday():3*t.Weekday()+3]...)
+	b = append(b, ", "...)
+	b = append2(b, d)
+	b = append(b, ' ')
+	b = append(b, "JanFebMarAprMayJunJulAugSepOctNovDec"[3*(mo-1):3*mo]...)
+	b = append(b, ' ')
+	b = append4(b, y)
+	b = append(b, ' ')
+	b = append2(b, h)
+	b = append(b, ':')
+	b = append2(b, mi)
+	b = append(b, ':')
+	b = append2(b, s)
+	return append(b, " GMT"...)
+}
+
+func append2(b []byte, n int) []byte { return append(b, byte('0'+n/10), byte('0'+n%10)) }
+
+func append4(b []byte, n int) []byte {
+	return append(b, byte('0'+n/1000), byte('0'+n/100%10), byte('0'+n/10%10), byte('0'+n%10))
 }

@@ -2,9 +2,11 @@ package dav
 
 import (
 	"bytes"
+	"net/http"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fastPropfindCases are bodies for the fast path: those it takes and
@@ -110,4 +112,23 @@ func FuzzFastPropfind(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, body string) { checkFast(t, body) })
+}
+
+func TestAppendDates(t *testing.T) {
+	times := []time.Time{
+		time.Unix(0, 0), time.Unix(1700000000, 123456789), time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999, time.FixedZone("x", 3600)), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-5, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(2024, 2, 29, 12, 30, 5, 0, time.Local),
+	}
+	for i := range 2000 {
+		times = append(times, time.Unix(int64(i)*987654321-int64(1)<<40, 0))
+	}
+	for _, tm := range times {
+		if got, want := string(appendRFC3339(nil, tm)), tm.UTC().Format(time.RFC3339); got != want {
+			t.Errorf("appendRFC3339(%v) = %q, want %q", tm, got, want)
+		}
+		if got, want := string(appendHTTPDate(nil, tm)), tm.UTC().Format(http.TimeFormat); got != want {
+			t.Errorf("appendHTTPDate(%v) = %q, want %q", tm, got, want)
+		}
+	}
 }
