@@ -207,6 +207,48 @@ type propWriter struct {
 	pss   [2]multistatus.Propstat
 	hrefs [1]string
 	n     int // responses written
+
+	// The locks of the page being written, read on the first
+	// lockdiscovery of the page: those covering its collection with
+	// Depth infinity and those rooted below it.
+	pageDir                  string // "" outside a page
+	pageLocksRead            bool
+	pageLocksOK              bool
+	pageInherited, pageBelow []lock.Lock
+	locksBuf                 []lock.Lock
+}
+
+// locksOf returns the locks covering p, a member of the page's collection
+// when a page is being written: the same as Locks.Covering, with two
+// lookups per page instead of one per member.
+func (pw *propWriter) locksOf(p string) ([]lock.Lock, error) {
+	if pw.pageDir == "" || parent(p) != pw.pageDir {
+		return pw.h.locks.Covering(pw.ctx, p)
+	}
+	if !pw.pageLocksRead {
+		pw.pageLocksRead = true
+		cov, err1 := pw.h.locks.Covering(pw.ctx, pw.pageDir)
+		below, err2 := pw.h.locks.Below(pw.ctx, pw.pageDir)
+		pw.pageLocksOK = err1 == nil && err2 == nil
+		pw.pageInherited = pw.pageInherited[:0]
+		for _, l := range cov {
+			if l.Depth == lock.Infinity {
+				pw.pageInherited = append(pw.pageInherited, l)
+			}
+		}
+		pw.pageBelow = below
+	}
+	if !pw.pageLocksOK {
+		return pw.h.locks.Covering(pw.ctx, p)
+	}
+	out := append(pw.locksBuf[:0], pw.pageInherited...)
+	for _, l := range pw.pageBelow {
+		if l.Root == p {
+			out = append(out, l)
+		}
+	}
+	pw.locksBuf = out
+	return out, nil
 }
 
 func (pw *propWriter) walk(dir string, deep bool) error {
@@ -214,11 +256,14 @@ func (pw *propWriter) walk(dir string, deep bool) error {
 	page := make([]pageEntry, 0, propfindPage)
 	// flush writes the page's responses, with the dead properties of the
 	// whole page read at once, then walks the page's collections.
-	flush := func() error {
+	flush := func(dir string) error {
 		if len(page) == 0 {
 			return nil
 		}
-		if err := pw.writePage(page); err != nil {
+		pw.pageDir, pw.pageLocksRead = dir, false
+		err := pw.writePage(page)
+		pw.pageDir = ""
+		if err != nil {
 			return err
 		}
 		if deep {
@@ -249,12 +294,12 @@ func (pw *propWriter) walk(dir string, deep bool) error {
 		}
 		page = append(page, pageEntry{path: childPath(dir, child), info: child})
 		if len(page) == cap(page) {
-			if err := flush(); err != nil {
+			if err := flush(dir); err != nil {
 				return err
 			}
 		}
 	}
-	return flush()
+	return flush(dir)
 }
 
 // childPath is the path of the member child of dir: the Path the FS gave
@@ -509,7 +554,7 @@ var liveProps = []liveProp{
 		return append(b, supportedLock...)
 	}},
 	{name: "lockdiscovery", files: true, dirs: true, protected: true, value: func(pw *propWriter, p string, _ storage.Info, b []byte) []byte {
-		locks, err := pw.h.locks.Covering(pw.ctx, p)
+		locks, err := pw.locksOf(p)
 		if err != nil {
 			return b
 		}
