@@ -90,6 +90,9 @@ type innerReader struct {
 // the value is longer. The result aliases the reader's buffer: it is valid
 // until the next read.
 func (ir *innerReader) read(dec *xml.Decoder, next func() (xml.Token, error), start xml.StartElement, base, maxDepth int, maxEnd, maxLen int64) (inner []byte, lang string, err error) {
+	if err := checkNames(start); err != nil {
+		return nil, "", err
+	}
 	for _, a := range start.Attr {
 		if a.Name.Space == xmlNS && a.Name.Local == "lang" {
 			lang = a.Value
@@ -113,6 +116,9 @@ func (ir *innerReader) read(dec *xml.Decoder, next func() (xml.Token, error), st
 		case xml.StartElement:
 			if len(ir.scopes) > maxDepth {
 				return nil, "", fmt.Errorf("%w: nesting deeper than %d", ErrLimit, base+maxDepth)
+			}
+			if err := checkNames(t); err != nil {
+				return nil, "", err
 			}
 			sc := ir.scopes[len(ir.scopes)-1]
 			writeStart(buf, t, sc)
@@ -310,6 +316,22 @@ func unescape(b []byte) string {
 			sb.Write(cd)
 		}
 	}
+}
+
+// checkNames refuses an element whose local name, or an attribute's, is not
+// an XML name: encoding/xml checks only the first character of a prefixed
+// name ("a:0"), and the canonical form, which drops prefixes, would not be
+// well-formed.
+func checkNames(t xml.StartElement) error {
+	if !validName(t.Name.Local) {
+		return fmt.Errorf("invalid element name %q", t.Name.Local)
+	}
+	for _, a := range t.Attr {
+		if a.Name.Space != "xmlns" && !(a.Name.Space == "" && a.Name.Local == "xmlns") && !validName(a.Name.Local) {
+			return fmt.Errorf("invalid attribute name %q", a.Name.Local)
+		}
+	}
+	return nil
 }
 
 // validName reports whether s is an XML name without a colon, as element and
