@@ -27,7 +27,7 @@
 #              fsync costs what it costs; never tmpfs)
 #   KEEP=1     keep the work folder (results, logs) after the run
 #   DAVIT_BIN  a Davit binary to run instead of building this tree's
-#              (cmd/davit, or the internal/server/devmain entry)
+#              (cmd/davit)
 #   PROFILE=DIR  run Davit under bench/profserve (this tree's server with the
 #              Go profiler on; DAVIT_BIN is not used) and write DIR/davit.cpu.pprof and
 #              DIR/davit.allocs.pprof; choose WORKLOADS to profile one
@@ -119,9 +119,6 @@ for s in "${servers[@]}"; do
   case $s in
   davit | davit-nosync)
     if [ ${#davit_cmd[@]} -eq 0 ]; then
-      # cmd/davit once `davit serve` takes the serve flags; until then the
-      # development entry with the same flags.
-      takes_serve() { local out; out=$("$bin/davit" serve -h 2>&1 || true); [[ $out == *-no-sync* ]]; }
       if [ -n "$PROFILE" ]; then
         go build -o "$bin/davit" ./bench/profserve
         davit_cmd=("$bin/davit" serve)
@@ -129,14 +126,10 @@ for s in "${servers[@]}"; do
       fi
       if [ -n "${DAVIT_BIN:-}" ]; then
         cp "$DAVIT_BIN" "$bin/davit"
-      elif ! { go build -o "$bin/davit" ./cmd/davit 2>/dev/null && takes_serve; }; then
-        go build -o "$bin/davit" ./internal/server/devmain
-      fi
-      if takes_serve; then
-        davit_cmd=("$bin/davit" serve)
       else
-        davit_cmd=("$bin/davit")
+        go build -o "$bin/davit" ./cmd/davit
       fi
+      davit_cmd=("$bin/davit" serve)
     fi ;;
   xnet) (cd bench/xnet && go build -o "$bin/xnet" .) ;;
   esac
