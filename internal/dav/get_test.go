@@ -2,6 +2,8 @@ package dav_test
 
 import (
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -248,5 +250,71 @@ func TestETagChangesOnEveryWrite(t *testing.T) {
 			e.must(http.StatusNoContent, "PUT", "/d/f", "GGGG")
 			record("put after copy")
 		})
+	}
+}
+
+// TestGetPlainMatchesServeContent checks the direct answer to a plain GET
+// or HEAD against http.ServeContent's answer to the same request made
+// conditional (an If-Modified-Since in the past, which ServeContent
+// ignores for a 200): the same headers and body, for empty, small, exactly
+// threshold-sized and large files, on both backends.
+func TestGetPlainMatchesServeContent(t *testing.T) {
+	backends := map[string]func(t *testing.T) storage.FS{
+		"mem": func(t *testing.T) storage.FS { return storage.NewMem() },
+		"local": func(t *testing.T) storage.FS {
+			l, err := storage.NewLocal(t.TempDir(), storage.LocalOptions{NoSync: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { l.Close() })
+			return l
+		},
+	}
+	past := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC).Format(http.TimeFormat)
+	for bname, mk := range backends {
+		e := newEnv(t, func(c *dav.Config) { c.FS = mk(t) })
+		sizes := []int{0, 1, 4096, 16<<10 - 1, 16 << 10, 16<<10 + 1, 1 << 20}
+		for _, size := range sizes {
+			body := strings.Repeat("0123456789abcdef", size/16+1)[:size]
+			name := "/f" + strconv.Itoa(size) + ".bin"
+			e.put(name, body)
+			for _, method := range []string{"GET", "HEAD"} {
+				t.Run(bname+"/"+method+"/"+strconv.Itoa(size), func(t *testing.T) {
+					plain := e.do(method, name, "")
+					general := e.do(method, name, "", "If-Modified-Since", past)
+					if plain.Code != 200 || general.Code != 200 {
+						t.Fatalf("status %d and %d, want 200", plain.Code, general.Code)
+					}
+					for _, k := range []string{"Etag", "Content-Type", "Content-Length", "Last-Modified", "Accept-Ranges", "Content-Language"} {
+						if p, g := plain.Header().Values(k), general.Header().Values(k); !slices.Equal(p, g) {
+							t.Errorf("%s: %q, ServeContent sends %q", k, p, g)
+						}
+					}
+					if plain.Header().Get("Content-Length") != strconv.Itoa(size) {
+						t.Errorf("Content-Length %q, want %d", plain.Header().Get("Content-Length"), size)
+					}
+					want := body
+					if method == "HEAD" {
+						want = ""
+					}
+					if plain.Body.String() != want || general.Body.String() != want {
+						t.Errorf("bodies of %d and %d bytes, want %d", plain.Body.Len(), general.Body.Len(), len(want))
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestGetContentLanguage checks that a getcontentlanguage property set
+// with PROPPATCH is sent as Content-Language on GET and HEAD.
+func TestGetContentLanguage(t *testing.T) {
+	e := newEnv(t)
+	e.put("/f.txt", "bonjour")
+	e.must(207, "PROPPATCH", "/f.txt", proppatchSet("{DAV:}getcontentlanguage", "fr"))
+	for _, m := range []string{"GET", "HEAD"} {
+		if got := e.must(200, m, "/f.txt", "").Header().Get("Content-Language"); got != "fr" {
+			t.Errorf("%s: Content-Language %q, want fr", m, got)
+		}
 	}
 }

@@ -58,6 +58,69 @@ func ParseDestination(raw, prefix string) (string, error) {
 // and decoding twice would corrupt names containing "%". Malformed paths fail
 // with ErrBadPath; paths not under prefix with ErrOutsidePrefix (404).
 func CleanPath(urlPath, prefix string) (string, error) {
+	if p, ok := cleanFast(urlPath, prefix); ok {
+		return p, nil
+	}
+	return cleanSlow(urlPath, prefix)
+}
+
+// cleanFast is CleanPath for the common case, without allocating: a path
+// with no escapes, control characters, empty or dot segments (a trailing
+// slash aside), under a prefix of the same kind. ok is false for anything
+// else, which cleanSlow then handles.
+func cleanFast(urlPath, prefix string) (string, bool) {
+	p, ok := alreadyClean(urlPath)
+	if !ok {
+		return "", false
+	}
+	if prefix == "" || prefix == "/" {
+		return p, true
+	}
+	pre, ok := alreadyClean(prefix)
+	switch {
+	case !ok:
+		return "", false
+	case p == pre:
+		return "/", true
+	case len(p) > len(pre) && p[len(pre)] == '/' && p[:len(pre)] == pre:
+		return p[len(pre):], true
+	}
+	return "", false
+}
+
+// alreadyClean returns p without its trailing slash when p is an absolute
+// path whose segments are all non-empty, not "." or "..", and free of
+// "%" and control characters.
+func alreadyClean(p string) (string, bool) {
+	n := len(p)
+	if n == 0 || p[0] != '/' {
+		return "", false
+	}
+	if n == 1 {
+		return p, true
+	}
+	if p[n-1] == '/' {
+		p, n = p[:n-1], n-1
+	}
+	start := 1
+	for i := 1; i <= n; i++ {
+		if i == n || p[i] == '/' {
+			switch p[start:i] {
+			case "", ".", "..":
+				return "", false
+			}
+			start = i + 1
+			continue
+		}
+		if c := p[i]; c < ' ' || c == 0x7f || c == '%' {
+			return "", false
+		}
+	}
+	return p, true
+}
+
+// cleanSlow is CleanPath for any input.
+func cleanSlow(urlPath, prefix string) (string, error) {
 	var err error
 	if urlPath == "" || urlPath[0] != '/' {
 		err = errNotAbsolute

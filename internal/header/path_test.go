@@ -240,11 +240,17 @@ func FuzzDestination(f *testing.F) {
 }
 
 func FuzzCleanPath(f *testing.F) {
-	for _, s := range [][2]string{{"/dav/a", "/dav"}, {"/", ""}, {"/a/%2e%2e/b", "/"}, {"/dav/%2F", "/dav"}} {
+	for _, s := range [][2]string{{"/dav/a", "/dav"}, {"/", ""}, {"/a/%2e%2e/b", "/"}, {"/dav/%2F", "/dav"},
+		{"/dav", "/dav/"}, {"/davx/a", "/dav"}, {"/a/", ""}, {"//", ""}, {"/a/./b", ""}, {"/dav/..", "/dav"}, {"/a/b/", "/a"}, {"/a", "dav"}} {
 		f.Add(s[0], s[1])
 	}
 	f.Fuzz(func(t *testing.T, p, prefix string) {
 		got, err := header.CleanPath(p, prefix)
+		// The allocation-free path for clean input must agree with the
+		// general one on every input.
+		if slow, serr := header.CleanSlow(p, prefix); slow != got || (serr == nil) != (err == nil) {
+			t.Fatalf("CleanPath(%q, %q) = %q, %v; the general path gives %q, %v", p, prefix, got, err, slow, serr)
+		}
 		if err != nil {
 			bad, out := errors.Is(err, header.ErrBadPath), errors.Is(err, header.ErrOutsidePrefix)
 			if bad == out {

@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"strconv"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -21,7 +22,22 @@ type metrics struct {
 	loginFailures   prometheus.Counter
 	loginThrottled  prometheus.Counter
 	reloads         *prometheus.CounterVec
+
+	// byMethod holds each method label's series, looked up once here
+	// rather than hashed on every request; read-only after newMetrics.
+	byMethod map[string]*methodSeries
 }
+
+// methodSeries are the per-request series of one method label.
+type methodSeries struct {
+	duration prometheus.Observer
+	in, out  prometheus.Counter
+	codes    sync.Map // status code (int) → prometheus.Counter
+}
+
+// knownMethods are the method label values; any other method is OTHER.
+var knownMethods = []string{"OPTIONS", "GET", "HEAD", "PUT", "DELETE", "MKCOL", "COPY", "MOVE", "PROPFIND", "PROPPATCH", "LOCK", "UNLOCK", "POST",
+	"BDELETE", "BCOPY", "BMOVE", "BPROPFIND", "BPROPPATCH"}
 
 func newMetrics(activeLocks func() float64) *metrics {
 	m := &metrics{
@@ -60,25 +76,42 @@ func newMetrics(activeLocks func() float64) *metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
+	m.byMethod = make(map[string]*methodSeries, len(knownMethods)+1)
+	for _, ml := range append(knownMethods, "OTHER") {
+		m.byMethod[ml] = &methodSeries{
+			duration: m.duration.WithLabelValues(ml),
+			in:       m.bytesIn.WithLabelValues(ml),
+			out:      m.bytesOut.WithLabelValues(ml),
+		}
+	}
 	return m
 }
 
 // methodLabel bounds the label values to the methods Davit knows.
 func methodLabel(m string) string {
-	switch m {
-	case "OPTIONS", "GET", "HEAD", "PUT", "DELETE", "MKCOL", "COPY", "MOVE", "PROPFIND", "PROPPATCH", "LOCK", "UNLOCK", "POST",
-		"BDELETE", "BCOPY", "BMOVE", "BPROPFIND", "BPROPPATCH":
-		return m
+	for _, k := range knownMethods {
+		if m == k {
+			return m
+		}
 	}
 	return "OTHER"
 }
 
 func (m *metrics) observe(method string, status int, seconds float64, in, out int64) {
-	ml := methodLabel(method)
-	m.requests.WithLabelValues(ml, strconv.Itoa(status)).Inc()
-	m.duration.WithLabelValues(ml).Observe(seconds)
-	m.bytesIn.WithLabelValues(ml).Add(float64(in))
-	m.bytesOut.WithLabelValues(ml).Add(float64(out))
+	ms, ok := m.byMethod[method]
+	if !ok {
+		ms = m.byMethod["OTHER"]
+	}
+	c, ok := ms.codes.Load(status)
+	if !ok {
+		// Status codes are bounded (100 to 999), and so is this map.
+		ml := methodLabel(method)
+		c, _ = ms.codes.LoadOrStore(status, m.requests.WithLabelValues(ml, strconv.Itoa(status)))
+	}
+	c.(prometheus.Counter).Inc()
+	ms.duration.Observe(seconds)
+	ms.in.Add(float64(in))
+	ms.out.Add(float64(out))
 }
 
 func (m *metrics) handler() http.Handler {

@@ -222,12 +222,13 @@ func (b *countingBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// respWriter records the status and the bytes written, and lets a hook
-// adjust the headers just before they are sent. It passes Flush and
+// respWriter records the status and the bytes written, and, when loc is
+// set, lets the location adjust the headers just before they are sent. It passes Flush and
 // ReadFrom (sendfile) through, and Unwrap for http.ResponseController.
 type respWriter struct {
 	http.ResponseWriter
-	before func(h http.Header, status int)
+	loc    *location // nil: headers go out as they are
+	method string    // the request's, for loc
 	status int
 	bytes  int64
 }
@@ -235,8 +236,8 @@ type respWriter struct {
 func (w *respWriter) WriteHeader(code int) {
 	if w.status == 0 && code >= 200 {
 		w.status = code
-		if w.before != nil {
-			w.before(w.Header(), code)
+		if w.loc != nil {
+			w.loc.fixHeaders(w.Header(), w.method)
 		}
 	}
 	w.ResponseWriter.WriteHeader(code)

@@ -386,7 +386,7 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		u.Path += "/" // the cleaned path, but still marked a collection
 	}
 	r2.URL = &u
-	s.handler(info.prefix).ServeHTTP(&respWriter{ResponseWriter: w, before: l.fixHeaders(r.Method)}, r2)
+	s.handler(info.prefix).ServeHTTP(&respWriter{ResponseWriter: w, loc: l, method: r.Method}, r2)
 }
 
 // options answers OPTIONS from the location's settings alone.
@@ -404,23 +404,21 @@ func (l *location) options(w http.ResponseWriter) {
 	w.WriteHeader(http.StatusOK)
 }
 
-// fixHeaders returns the hook that limits Allow (and the DAV class on
-// OPTIONS) to what the location offers.
-func (l *location) fixHeaders(method string) func(http.Header, int) {
-	return func(h http.Header, _ int) {
-		if v := h.Get("Allow"); v != "" {
-			var out []string
-			for m := range strings.SplitSeq(v, ",") {
-				if m = strings.TrimSpace(m); slices.Contains(l.allow, m) {
-					out = append(out, m)
-				}
+// fixHeaders limits Allow (and the DAV class on OPTIONS) to what the
+// location offers, just before the headers of an answer to method go out.
+func (l *location) fixHeaders(h http.Header, method string) {
+	if v := h.Get("Allow"); v != "" {
+		var out []string
+		for m := range strings.SplitSeq(v, ",") {
+			if m = strings.TrimSpace(m); slices.Contains(l.allow, m) {
+				out = append(out, m)
 			}
-			h.Set("Allow", strings.Join(out, ", "))
 		}
-		if method == http.MethodOptions && h.Get("DAV") != "" && !slices.Contains(l.allow, "LOCK") {
-			h.Set("DAV", "1, 3") // no class 2 without locks (litmus, Finder)
-			h.Del("MS-Author-Via")
-		}
+		h.Set("Allow", strings.Join(out, ", "))
+	}
+	if method == http.MethodOptions && h.Get("DAV") != "" && !slices.Contains(l.allow, "LOCK") {
+		h.Set("DAV", "1, 3") // no class 2 without locks (litmus, Finder)
+		h.Del("MS-Author-Via")
 	}
 }
 

@@ -1,0 +1,94 @@
+package server
+
+import (
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/davit-dav/davit/internal/config"
+)
+
+// benchWriter is a ResponseWriter that keeps nothing, so that the
+// allocations counted are the server's.
+type benchWriter struct {
+	h    http.Header
+	code int
+	n    int64
+}
+
+func (w *benchWriter) Header() http.Header { return w.h }
+func (w *benchWriter) WriteHeader(c int) {
+	if w.code == 0 {
+		w.code = c
+	}
+}
+func (w *benchWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	w.n += int64(len(b))
+	return len(b), nil
+}
+
+// BenchmarkRequest measures the whole stack of one small request through
+// the App (outer layer with request id and metrics, router, batch layer,
+// WebDAV handler, LocalFS and the bbolt stores), access log off as in the
+// peer benchmark: what Davit adds to net/http per request. allocs/op is
+// the figure to watch; ns/op is rough on a shared machine.
+func BenchmarkRequest(b *testing.B) {
+	dir := b.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "small.bin"), make([]byte, 4096), 0o666); err != nil {
+		b.Fatal(err)
+	}
+	file := filepath.Join(dir, "davit.yaml")
+	yaml := "locations:\n  - path: /\n    folder: " + dir + "\nlog:\n  access: false\n"
+	if err := os.WriteFile(file, []byte(yaml), 0o666); err != nil {
+		b.Fatal(err)
+	}
+	cfg, err := config.Load(file, nil, nil)
+	if err == nil {
+		err = CheckConfig(cfg)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	app, err := NewApp(cfg, AppOptions{ConfigFile: file, Stderr: io.Discard})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer app.Close()
+	const named = `<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:prop><D:getcontentlength/><D:getlastmodified/><D:resourcetype/><D:getetag/></D:prop></D:propfind>`
+	for _, tc := range []struct {
+		name, method, body string
+		depth              string
+		want               int
+	}{
+		{"GET", "GET", "", "", http.StatusOK},
+		{"HEAD", "HEAD", "", "", http.StatusOK},
+		{"PROPFIND0-allprop", "PROPFIND", "", "0", http.StatusMultiStatus},
+		{"PROPFIND0-named", "PROPFIND", named, "0", http.StatusMultiStatus},
+		{"OPTIONS", "OPTIONS", "", "", http.StatusOK},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				r, _ := http.NewRequest(tc.method, "http://127.0.0.1/small.bin", strings.NewReader(tc.body))
+				if tc.body == "" {
+					r.Body, r.ContentLength = http.NoBody, 0
+				}
+				r.RemoteAddr = "127.0.0.1:4000"
+				if tc.depth != "" {
+					r.Header.Set("Depth", tc.depth)
+				}
+				w := &benchWriter{h: http.Header{}}
+				app.ServeHTTP(w, r)
+				if w.code != tc.want {
+					b.Fatalf("%s: %d, want %d", tc.method, w.code, tc.want)
+				}
+			}
+		})
+	}
+}
