@@ -187,11 +187,21 @@ func writeQName(buf *bytes.Buffer, n xml.Name) {
 // (only \r is escaped so it survives end-of-line normalisation). Bytes that
 // cannot stand in XML (other control characters, invalid UTF-8, U+FFFE and
 // U+FFFF) are replaced by U+FFFD, as encoding/xml does, so the document
-// stays well-formed whatever the caller passes.
+// stays well-formed whatever the caller passes. A double quote is legal in
+// character data and is written as it is.
 func escapeText(buf *bytes.Buffer, s []byte) {
+	buf.Write(appendText(buf.AvailableBuffer(), s))
+}
+
+// appendText appends s escaped as escapeText does.
+func appendText[T string | []byte](b []byte, s T) []byte {
 	last := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		if textSafe[c] {
+			i++
+			continue
+		}
 		var esc string
 		size := 1
 		switch {
@@ -203,26 +213,48 @@ func escapeText(buf *bytes.Buffer, s []byte) {
 			esc = "&gt;"
 		case c == '\r':
 			esc = "&#xD;"
-		case c == '\n' || c == '\t' || (c >= 0x20 && c < utf8.RuneSelf):
-			i++
-			continue
 		case c < 0x20:
 			esc = "\uFFFD"
 		default:
 			var r rune
-			r, size = utf8.DecodeRune(s[i:])
+			r, size = decodeRune(s[i:])
 			if xmlChar(r, size) {
 				i += size
 				continue
 			}
 			esc = "\uFFFD"
 		}
-		buf.Write(s[last:i])
-		buf.WriteString(esc)
+		b = append(b, s[last:i]...)
+		b = append(b, esc...)
 		i += size
 		last = i
 	}
-	buf.Write(s[last:])
+	return append(b, s[last:]...)
+}
+
+// textSafe marks the bytes character data holds as they are: printable
+// ASCII but for &, < and >, and the line break and tab.
+var textSafe = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '&' && c != '<' && c != '>'
+	}
+	t['\n'], t['\t'] = true, true
+	return t
+}()
+
+// attrSafe marks the bytes an attribute value holds as they are.
+var attrSafe = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '&' && c != '<' && c != '>' && c != '"'
+	}
+	return t
+}()
+
+// decodeRune decodes the first rune of s, a string or a byte slice,
+// without allocating.
+func decodeRune[T string | []byte](s T) (rune, int) {
+	var a [utf8.UTFMax]byte
+	return utf8.DecodeRune(a[:copy(a[:], s)])
 }
 
 // xmlChar reports whether the rune decoded from size bytes (at least 2) is
@@ -238,9 +270,18 @@ func xmlChar(r rune, size int) bool {
 // character references so attribute normalisation keeps it, and bytes that
 // cannot stand in XML are replaced by U+FFFD as in escapeText.
 func escapeAttr(buf *bytes.Buffer, s string) {
+	buf.Write(appendAttr(buf.AvailableBuffer(), s))
+}
+
+// appendAttr appends s escaped as escapeAttr does.
+func appendAttr(b []byte, s string) []byte {
 	last := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		if attrSafe[c] {
+			i++
+			continue
+		}
 		var esc string
 		size := 1
 		switch {
@@ -258,9 +299,6 @@ func escapeAttr(buf *bytes.Buffer, s string) {
 			esc = "&#xA;"
 		case c == '\t':
 			esc = "&#x9;"
-		case c >= 0x20 && c < utf8.RuneSelf:
-			i++
-			continue
 		case c < 0x20:
 			esc = "\uFFFD"
 		default:
@@ -272,12 +310,12 @@ func escapeAttr(buf *bytes.Buffer, s string) {
 			}
 			esc = "\uFFFD"
 		}
-		buf.WriteString(s[last:i])
-		buf.WriteString(esc)
+		b = append(b, s[last:i]...)
+		b = append(b, esc...)
 		i += size
 		last = i
 	}
-	buf.WriteString(s[last:])
+	return append(b, s[last:]...)
 }
 
 // slab hands out copies of byte slices carved from shared chunks, so that

@@ -2,7 +2,6 @@ package multistatus
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -34,8 +33,9 @@ const header = `<?xml version="1.0" encoding="utf-8"?>` + "\n" + `<D:multistatus
 // cannot (EncodeHref). A Writer is not safe for concurrent use.
 type Writer struct {
 	bw      *bufio.Writer
+	pb      *pooledBufs // where bw and buf go back on Close
 	flusher interface{ Flush() }
-	buf     bytes.Buffer // one response, so an invalid one writes nothing
+	buf     []byte // one response, so an invalid one writes nothing
 	started bool
 	closed  bool
 	err     error
@@ -48,18 +48,27 @@ type Writer struct {
 // NewWriter returns a Writer on w. If w has a Flush() method (an
 // http.ResponseWriter does), Flush calls it too.
 func NewWriter(w io.Writer) *Writer {
-	bw := bufPool.Get().(*bufio.Writer)
-	bw.Reset(w)
-	mw := &Writer{bw: bw}
+	pb := bufPool.Get().(*pooledBufs)
+	pb.bw.Reset(w)
+	mw := &Writer{bw: pb.bw, buf: pb.buf, pb: pb}
 	if f, ok := w.(interface{ Flush() }); ok {
 		mw.flusher = f
 	}
 	return mw
 }
 
-// bufPool holds the writers' 32 KiB buffers between documents: a server
-// answering many small PROPFINDs would otherwise allocate one per answer.
-var bufPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 32<<10) }}
+// bufPool holds the writers' buffers between documents: a server
+// answering many small PROPFINDs would otherwise allocate them per answer.
+var bufPool = sync.Pool{New: func() any {
+	return &pooledBufs{bw: bufio.NewWriterSize(nil, 32<<10), buf: make([]byte, 0, 2<<10)}
+}}
+
+// pooledBufs are the buffers of a Writer: the 32 KiB output buffer and the
+// buffer one response is encoded in.
+type pooledBufs struct {
+	bw  *bufio.Writer
+	buf []byte
+}
 
 // Started reports whether the document has begun.
 func (w *Writer) Started() bool { return w.started }
@@ -76,17 +85,43 @@ func (w *Writer) Write(r *Response) error {
 	if err := validate(r); err != nil {
 		return err
 	}
-	w.buf.Reset()
-	encodeResponse(&w.buf, r)
+	w.buf = appendResponse(w.buf[:0], r)
 	w.start()
-	if _, err := w.bw.Write(w.buf.Bytes()); err != nil {
+	if _, err := w.bw.Write(w.buf); err != nil {
 		w.err = err
 	}
-	if w.buf.Cap() > 1<<20 {
-		w.buf = bytes.Buffer{} // do not keep one huge response's buffer
+	if cap(w.buf) > 1<<20 {
+		w.buf = nil // do not keep one huge response's buffer
 	}
 	return w.err
 }
+
+// WriteEncoded writes one response that the caller encoded itself, for a
+// server that renders many similar responses faster than through Response
+// values. resp must be exactly what Write would write for some valid
+// Response: one DAV:response element, with DAV: elements under the prefix
+// D: (bound on the root), other namespaces declared where they are used,
+// hrefs as EncodeHref leaves them, text escaped as the Writer escapes it
+// (AppendText), properties as AppendProperty writes them. The Writer does
+// not check it: the caller's tests must show the two agree.
+func (w *Writer) WriteEncoded(resp []byte) error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.closed {
+		return ErrClosed
+	}
+	w.start()
+	if _, err := w.bw.Write(resp); err != nil {
+		w.err = err
+	}
+	return w.err
+}
+
+// AppendText appends s escaped as the Writer escapes character data: &, <
+// and > as entities, \r as a character reference, and what XML cannot hold
+// (other control characters, invalid UTF-8) replaced by U+FFFD.
+func AppendText(b []byte, s string) []byte { return appendText(b, s) }
 
 func (w *Writer) start() {
 	if !w.started {
@@ -128,9 +163,8 @@ func (w *Writer) Close() error {
 		return w.err
 	}
 	if w.ResponseDescription != "" {
-		w.buf.Reset()
-		element(&w.buf, "responsedescription", w.ResponseDescription)
-		w.bw.Write(w.buf.Bytes())
+		w.buf = appendElement(w.buf[:0], "responsedescription", w.ResponseDescription)
+		w.bw.Write(w.buf)
 	}
 	w.bw.WriteString("</D:multistatus>\n")
 	// The buffer goes to the destination but the destination itself is not
@@ -138,8 +172,9 @@ func (w *Writer) Close() error {
 	// when the handler returns, where a flush here would cost a second.
 	w.err = w.bw.Flush()
 	w.bw.Reset(nil)
-	bufPool.Put(w.bw)
-	w.bw = nil
+	w.pb.buf = w.buf[:0]
+	bufPool.Put(w.pb)
+	w.bw, w.buf, w.pb = nil, nil, nil
 	return w.err
 }
 
@@ -155,114 +190,119 @@ func Encode(w io.Writer, ms *Multistatus) error {
 	return mw.Close()
 }
 
-func encodeResponse(b *bytes.Buffer, r *Response) {
-	b.WriteString("<D:response>")
+// appendResponse appends r as the Writer writes it.
+func appendResponse(b []byte, r *Response) []byte {
+	b = append(b, "<D:response>"...)
 	for _, h := range r.Hrefs {
-		element(b, "href", EncodeHref(h))
+		b = append(b, "<D:href>"...)
+		b = appendText(b, EncodeHref(h))
+		b = append(b, "</D:href>"...)
 	}
 	if r.Status.Code != 0 {
-		statusElement(b, r.Status)
+		b = appendStatus(b, r.Status)
 	}
 	for i := range r.Propstats {
 		ps := &r.Propstats[i]
-		b.WriteString("<D:propstat><D:prop>")
+		b = append(b, "<D:propstat><D:prop>"...)
 		for j := range ps.Props {
-			encodeProperty(b, &ps.Props[j])
+			b = AppendProperty(b, &ps.Props[j])
 		}
-		b.WriteString("</D:prop>")
-		statusElement(b, ps.Status)
-		encodeError(b, ps.Error)
+		b = append(b, "</D:prop>"...)
+		b = appendStatus(b, ps.Status)
+		b = appendError(b, ps.Error)
 		if ps.ResponseDescription != "" {
-			element(b, "responsedescription", ps.ResponseDescription)
+			b = appendElement(b, "responsedescription", ps.ResponseDescription)
 		}
-		b.WriteString("</D:propstat>")
+		b = append(b, "</D:propstat>"...)
 	}
-	encodeError(b, r.Error)
+	b = appendError(b, r.Error)
 	if r.ResponseDescription != "" {
-		element(b, "responsedescription", r.ResponseDescription)
+		b = appendElement(b, "responsedescription", r.ResponseDescription)
 	}
 	if r.Location != "" {
-		b.WriteString("<D:location>")
-		element(b, "href", EncodeHref(r.Location))
-		b.WriteString("</D:location>")
+		b = append(b, "<D:location><D:href>"...)
+		b = appendText(b, EncodeHref(r.Location))
+		b = append(b, "</D:href></D:location>"...)
 	}
 	if r.ID != "" {
-		b.WriteString(`<id xmlns="` + BatchNS + `">`)
-		escapeText(b, []byte(r.ID))
-		b.WriteString("</id>")
+		b = append(b, `<id xmlns="`+BatchNS+`">`...)
+		b = appendText(b, r.ID)
+		b = append(b, "</id>"...)
 	}
-	b.WriteString("</D:response>")
+	return append(b, "</D:response>"...)
 }
 
-func encodeError(b *bytes.Buffer, conds []Condition) {
+func appendError(b []byte, conds []Condition) []byte {
 	if conds == nil {
-		return
+		return b
 	}
-	b.WriteString("<D:error>")
+	b = append(b, "<D:error>"...)
 	for _, c := range conds {
-		encodeElement(b, c.Name.Space, c.Name.Local, "", c.Inner)
+		b = appendElementInner(b, c.Name.Space, c.Name.Local, "", c.Inner)
 	}
-	b.WriteString("</D:error>")
+	return append(b, "</D:error>"...)
 }
 
-func encodeProperty(b *bytes.Buffer, p *Property) {
-	encodeElement(b, p.Name.Space, p.Name.Local, p.Lang, p.Inner)
+// AppendProperty appends the property element p as the Writer writes it
+// inside DAV:prop, for a caller that encodes responses itself (see
+// WriteEncoded).
+func AppendProperty(b []byte, p *Property) []byte {
+	return appendElementInner(b, p.Name.Space, p.Name.Local, p.Lang, p.Inner)
 }
 
-// encodeElement writes one element with raw content. DAV: elements take
-// the D: prefix; other namespaces are declared on the element as its default
-// namespace, which the canonical Inner form expects. An invalid local name
-// is replaced so the document stays well-formed.
-func encodeElement(b *bytes.Buffer, space, local, lang string, inner []byte) {
+// appendElementInner appends one element with raw content. DAV: elements
+// take the D: prefix; other namespaces are declared on the element as its
+// default namespace, which the canonical Inner form expects. An invalid
+// local name is replaced so the document stays well-formed.
+func appendElementInner(b []byte, space, local, lang string, inner []byte) []byte {
 	if !validName(local) {
 		local = "invalid-name"
 	}
-	b.WriteByte('<')
+	b = append(b, '<')
 	if space == NS {
-		b.WriteString("D:")
+		b = append(b, "D:"...)
 	}
-	b.WriteString(local)
+	b = append(b, local...)
 	if space != NS && space != "" {
-		b.WriteString(` xmlns="`)
-		escapeAttr(b, space)
-		b.WriteByte('"')
+		b = append(b, ` xmlns="`...)
+		b = appendAttr(b, space)
+		b = append(b, '"')
 	}
 	if lang != "" {
-		b.WriteString(` xml:lang="`)
-		escapeAttr(b, lang)
-		b.WriteByte('"')
+		b = append(b, ` xml:lang="`...)
+		b = appendAttr(b, lang)
+		b = append(b, '"')
 	}
 	if len(inner) == 0 {
-		b.WriteString("/>")
-		return
+		return append(b, "/>"...)
 	}
-	b.WriteByte('>')
-	b.Write(inner)
-	b.WriteString("</")
+	b = append(b, '>')
+	b = append(b, inner...)
+	b = append(b, "</"...)
 	if space == NS {
-		b.WriteString("D:")
+		b = append(b, "D:"...)
 	}
-	b.WriteString(local)
-	b.WriteByte('>')
+	b = append(b, local...)
+	return append(b, '>')
 }
 
-// statusElement writes <D:status>line</D:status> without allocating.
-func statusElement(b *bytes.Buffer, s Status) {
-	b.WriteString("<D:status>")
+// appendStatus appends <D:status>line</D:status>.
+func appendStatus(b []byte, s Status) []byte {
+	b = append(b, "<D:status>"...)
 	var a [64]byte
-	escapeText(b, s.appendTo(a[:0]))
-	b.WriteString("</D:status>")
+	b = appendText(b, s.appendTo(a[:0]))
+	return append(b, "</D:status>"...)
 }
 
-// element writes <D:name>text</D:name>.
-func element(b *bytes.Buffer, name, text string) {
-	b.WriteString("<D:")
-	b.WriteString(name)
-	b.WriteByte('>')
-	escapeText(b, []byte(text))
-	b.WriteString("</D:")
-	b.WriteString(name)
-	b.WriteByte('>')
+// appendElement appends <D:name>text</D:name>.
+func appendElement(b []byte, name, text string) []byte {
+	b = append(b, "<D:"...)
+	b = append(b, name...)
+	b = append(b, '>')
+	b = appendText(b, text)
+	b = append(b, "</D:"...)
+	b = append(b, name...)
+	return append(b, '>')
 }
 
 const hexDigits = "0123456789ABCDEF"
