@@ -14,8 +14,11 @@
 #
 # Environment:
 #   SERVERS    comma-separated, in column order (default: all):
-#              davit,davit-nosync,apache,nginx,lighttpd,rclone,xnet
-#              (davit-nosync is Davit with --no-sync; it runs the PUT only)
+#              davit,davit-nosync,apache,nginx,lighttpd,rclone,xnet,floor
+#              (davit-nosync is Davit with --no-sync; it runs the PUT only;
+#              floor is bench/floor, not a peer: net/http answering from
+#              memory, the most a net/http server can do here; it runs GET
+#              4 KiB and PROPFIND Depth 0 only)
 #   DURATION   measured time of each workload (default 3s; a warm-up of a
 #              fifth of it, at most 1s, comes first)
 #   ROUNDS     run everything this many times, keeping each best (default 1)
@@ -38,7 +41,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
 
-SERVERS=${SERVERS:-davit,davit-nosync,apache,nginx,lighttpd,rclone,xnet}
+SERVERS=${SERVERS:-davit,davit-nosync,apache,nginx,lighttpd,rclone,xnet,floor}
 DURATION=${DURATION:-3s}
 WORKLOADS=${WORKLOADS:-}
 DOC=${DOC-docs/performance.md}
@@ -52,8 +55,8 @@ PROFILE=${PROFILE:-}
 
 IFS=, read -r -a servers <<<"$SERVERS"
 for s in "${servers[@]}"; do
-  case $s in davit | davit-nosync | apache | nginx | lighttpd | rclone | xnet) ;;
-  *) echo "bench-peers: unknown server '$s' (davit,davit-nosync,apache,nginx,lighttpd,rclone,xnet)" >&2; exit 2 ;;
+  case $s in davit | davit-nosync | apache | nginx | lighttpd | rclone | xnet | floor) ;;
+  *) echo "bench-peers: unknown server '$s' (davit,davit-nosync,apache,nginx,lighttpd,rclone,xnet,floor)" >&2; exit 2 ;;
   esac
 done
 
@@ -132,6 +135,7 @@ for s in "${servers[@]}"; do
       davit_cmd=("$bin/davit" serve)
     fi ;;
   xnet) (cd bench/xnet && go build -o "$bin/xnet" .) ;;
+  floor) go build -o "$bin/floor" ./bench/floor ;;
   esac
 done
 echo "bench-peers: making the data set (100 MiB file, folders of 100, 10,000 and 100,000 files)" >&2
@@ -156,6 +160,7 @@ start_server() {
     fi
     [ "$name" = davit-nosync ] && cmd+=(--no-sync) ;;
   xnet) cmd=("$bin/xnet" -root "$root" -listen "127.0.0.1:$port") ;;
+  floor) cmd=("$bin/floor" -listen "127.0.0.1:$port") ;;
   rclone)
     : >"$run/rclone.conf"
     cmd=(rclone serve webdav "$root" --addr "127.0.0.1:$port" --config "$run/rclone.conf" -q) ;;
@@ -190,6 +195,12 @@ for s in "${servers[@]}"; do
   only=
   if [ "$s" = davit-nosync ]; then # the PUT is what --no-sync changes
     if [ -z "$WORKLOADS" ] || [[ ",$WORKLOADS," == *,put1m,* ]]; then only=put1m; else continue; fi
+  fi
+  if [ "$s" = floor ]; then # the reference answers GET 4 KiB and PROPFIND Depth 0 only
+    for w in get4k pf0-all pf0-named; do
+      if [ -z "$WORKLOADS" ] || [[ ",$WORKLOADS," == *,$w,* ]]; then only=${only:+$only+}$w; fi
+    done
+    [ -n "$only" ] || continue
   fi
   run=$work/run/$s
   mkdir -p "$run"

@@ -18,13 +18,15 @@ const (
 	docEnd   = "<!-- bench-peers:end -->"
 )
 
-// The two Davit columns; every other server is a peer.
+// The two Davit columns and the net/http reference (bench/floor); every
+// other server is a peer.
 const (
 	davit       = "davit"
 	davitNoSync = "davit-nosync"
+	floor       = "floor"
 )
 
-func isPeer(server string) bool { return server != davit && server != davitNoSync }
+func isPeer(server string) bool { return server != davit && server != davitNoSync && server != floor }
 
 func tableCmd(args []string) error {
 	fl := flag.NewFlagSet("load table", flag.ExitOnError)
@@ -327,6 +329,27 @@ func (t *table) writeTargets(w io.Writer) {
 	check("PUT 1 MiB, Davit --no-sync", "put1m", true, 1.0, davitNoSync)
 	check("GET 4 KiB", "get4k", true, 0.8, davit)
 	check("GET 100 MiB", "get100m", true, 0.9, davit)
+	// The reference: what net/http itself reaches when the answer comes
+	// from memory, beside Davit and the best peer.
+	for _, wl := range []string{"get4k", "pf0-all", "pf0-named"} {
+		f, okf := t.byName[floor][wl]
+		d, okd := t.byName[davit][wl]
+		wk := findWorkload(wl)
+		if !okf || !okd || !f.OK || !d.OK || wk == nil || f.Value == 0 {
+			continue
+		}
+		best, bestName := 0.0, ""
+		for s, rs := range t.byName {
+			if r, ok := rs[wl]; ok && r.OK && isPeer(s) && r.Value > best {
+				best, bestName = r.Value, s
+			}
+		}
+		fmt.Fprintf(w, "- %s, reference: net/http answering from memory (floor) %s %s; Davit is %.2f of it", wk.title, formatValue(f.Value, wk.unit), wk.unit, d.Value/f.Value)
+		if bestName != "" {
+			fmt.Fprintf(w, ", the best peer (%s) %.2f of it", bestName, best/f.Value)
+		}
+		fmt.Fprintln(w)
+	}
 	for _, rf := range t.runs {
 		if rf.Server != davit {
 			continue
