@@ -7,7 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"iter"
-	"math/rand/v2"
 	"os"
 	"path"
 	"strconv"
@@ -19,9 +18,6 @@ import (
 // tempPrefix starts the names of Put's temporary files. List never shows
 // such names and no method accepts them.
 const tempPrefix = ".davit-tmp-"
-
-// listPage is how many directory entries List reads at a time.
-const listPage = 256
 
 // LocalOptions tune a LocalFS.
 type LocalOptions struct {
@@ -57,9 +53,11 @@ type LocalOptions struct {
 // A LocalFS is safe for concurrent use.
 type LocalFS struct {
 	root   *os.Root
+	top    *os.File // the root folder, open for the ...at system calls
 	noSync bool
 	hidden map[string]bool
-	stage  string // StageDir relative to the root, "" to stage beside
+	stage  string   // StageDir relative to the root, "" to stage beside
+	sdir   *os.File // the stage folder, open; nil to stage beside
 }
 
 // NewLocal opens the existing folder dir as a LocalFS. Close releases it.
@@ -75,10 +73,15 @@ func NewLocal(dir string, opt LocalOptions) (*LocalFS, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: %w", err)
 	}
-	l := &LocalFS{root: root, noSync: opt.NoSync, hidden: hidden}
+	top, err := root.Open(".")
+	if err != nil {
+		root.Close()
+		return nil, fmt.Errorf("storage: %w", err)
+	}
+	l := &LocalFS{root: root, top: top, noSync: opt.NoSync, hidden: hidden}
 	if opt.StageDir != "" {
 		if err := l.openStage(opt.StageDir); err != nil {
-			root.Close()
+			l.Close()
 			return nil, err
 		}
 	}
@@ -96,11 +99,11 @@ func (l *LocalFS) openStage(stage string) error {
 	if err := l.root.MkdirAll(stage, 0o700); err != nil {
 		return fmt.Errorf("storage: create stage folder: %w", err)
 	}
-	d, err := l.root.Open(stage)
+	d, err := l.root.OpenFile(stage, os.O_RDONLY|dirFlags, 0)
 	if err != nil {
 		return fmt.Errorf("storage: open stage folder: %w", err)
 	}
-	defer d.Close()
+	l.sdir = d // kept open: Put creates and renames its files relative to it
 	names, err := d.Readdirnames(-1)
 	if err != nil {
 		return fmt.Errorf("storage: read stage folder: %w", err)
@@ -115,7 +118,13 @@ func (l *LocalFS) openStage(stage string) error {
 }
 
 // Close releases the folder. The LocalFS must not be used afterwards.
-func (l *LocalFS) Close() error { return l.root.Close() }
+func (l *LocalFS) Close() error {
+	if l.sdir != nil {
+		l.sdir.Close()
+	}
+	l.top.Close()
+	return l.root.Close()
+}
 
 // Stat implements FS.
 func (l *LocalFS) Stat(ctx context.Context, name string) (Info, error) {
@@ -133,9 +142,9 @@ func (l *LocalFS) Stat(ctx context.Context, name string) (Info, error) {
 	return newInfo(name, fi), nil
 }
 
-// List implements FS. It reads the directory listPage entries at a time
-// and describes each from its directory metadata, following symbolic links
-// that stay inside the folder and skipping the others.
+// List implements FS. It reads the directory a page at a time and
+// describes each entry from its directory metadata, following symbolic
+// links that stay inside the folder and skipping the others (see readDir).
 func (l *LocalFS) List(ctx context.Context, name string) iter.Seq2[Info, error] {
 	return func(yield func(Info, error) bool) {
 		rel, err := l.rel("list", name, false)
@@ -143,66 +152,31 @@ func (l *LocalFS) List(ctx context.Context, name string) iter.Seq2[Info, error] 
 			yield(Info{}, err)
 			return
 		}
-		fi, err := l.root.Stat(rel)
-		switch {
-		case err != nil:
-			yield(Info{}, wrap("list", name, true, err))
-			return
-		case !fi.IsDir():
-			yield(Info{}, wrap("list", name, true, ErrNotDir))
-			return
-		}
-		dir, err := l.root.Open(rel)
+		dir, err := l.openDir(rel)
 		if err != nil {
 			yield(Info{}, wrap("list", name, true, err))
 			return
 		}
 		defer dir.Close()
-		for {
-			if err := ctx.Err(); err != nil {
-				yield(Info{}, wrap("list", name, true, err))
-				return
-			}
-			entries, err := dir.ReadDir(listPage)
-			for _, e := range entries {
-				if in, ok := l.entry(rel, name, e); ok && !yield(in, nil) {
-					return
-				}
-			}
-			if err == io.EOF {
-				return
-			}
-			if err != nil {
-				yield(Info{}, wrap("list", name, true, err))
-				return
-			}
+		prefix := name + "/"
+		if name == "/" {
+			prefix = name
+		}
+		if err := l.readDir(ctx, dir, rel, prefix, yield); err != nil {
+			yield(Info{}, wrap("list", name, true, err))
 		}
 	}
 }
 
-// entry describes the directory entry e of the collection name (rel to the
-// root); ok is false for an entry List skips.
-func (l *LocalFS) entry(rel, name string, e fs.DirEntry) (in Info, ok bool) {
-	base := e.Name()
-	if strings.HasPrefix(base, tempPrefix) || rel == "." && l.hidden[base] {
-		return Info{}, false
+// followLink describes what the symbolic link base in the directory rel
+// leads to, through the root; ok is false when it leads outside, nowhere,
+// or to something List does not show.
+func (l *LocalFS) followLink(rel, base string) (m meta, ok bool) {
+	fi, err := l.root.Stat(path.Join(rel, base))
+	if err != nil || !served(fi) {
+		return meta{}, false
 	}
-	fi, err := e.Info() // loaded by ReadDir with fstatat: no extra system call
-	if err != nil {
-		return Info{}, false // removed meanwhile
-	}
-	if fi.Mode()&fs.ModeSymlink != 0 {
-		if fi, err = l.root.Stat(path.Join(rel, base)); err != nil {
-			return Info{}, false // leads outside, or nowhere
-		}
-	}
-	if !served(fi) {
-		return Info{}, false
-	}
-	if name != "/" {
-		name += "/"
-	}
-	return newInfo(name+base, fi), true
+	return metaOf(fi), true
 }
 
 // Open implements FS. The File is an *os.File, so http.ServeContent can use
@@ -243,11 +217,11 @@ func (l *LocalFS) Put(ctx context.Context, name string, r io.Reader, opt PutOpti
 	if err != nil {
 		return Info{}, false, err
 	}
-	fi, err := l.write(ctx, rel, r, opt)
+	m, err := l.write(ctx, rel, r, opt)
 	if err != nil {
 		return Info{}, false, wrap("put", name, false, err)
 	}
-	return newInfo(name, fi), created, nil
+	return m.info(name), created, nil
 }
 
 // target checks that a file may be written at name (rel to the root) and
@@ -265,94 +239,6 @@ func (l *LocalFS) target(op, name, rel string) (created bool, err error) {
 		return false, wrap(op, name, false, ErrPermission)
 	}
 	return false, nil
-}
-
-// write streams r into a new temporary file beside rel, then renames it
-// over rel. On any error the temporary file is removed and rel untouched.
-func (l *LocalFS) write(ctx context.Context, rel string, r io.Reader, opt PutOptions) (_ fs.FileInfo, err error) {
-	dir := path.Dir(rel)
-	stage := dir
-	if l.stage != "" {
-		stage = l.stage
-	}
-	tmp := path.Join(stage, tempPrefix+strconv.FormatUint(rand.Uint64(), 36))
-	f, err := l.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			l.root.Remove(tmp)
-		}
-	}()
-	if err := copyBody(ctx, f, r, opt.ExpectedSize); err != nil {
-		return nil, err
-	}
-	// The kernel's own mtime is coarse (a clock tick); a precise one keeps
-	// ETags of same-sized Puts apart even when inode numbers are reused.
-	mtime := opt.ModTime
-	if mtime.IsZero() {
-		mtime = time.Now()
-	}
-	if err := l.root.Chtimes(tmp, time.Time{}, mtime); err != nil {
-		return nil, err
-	}
-	if !l.noSync {
-		if err := f.Sync(); err != nil {
-			return nil, err
-		}
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if err := f.Close(); err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := commit(opt, func() error { return l.publish(tmp, rel) }); err != nil {
-		return nil, err
-	}
-	return fi, l.syncDir(dir)
-}
-
-// publish renames the staged file tmp to rel. Where the target lies on
-// another file system than the stage folder (a mount inside the served
-// folder), the content is copied beside the target first.
-func (l *LocalFS) publish(tmp, rel string) error {
-	err := l.root.Rename(tmp, rel)
-	if !errors.Is(err, syscall.EXDEV) {
-		return err
-	}
-	src, err := l.root.Open(tmp)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	beside := path.Join(path.Dir(rel), tempPrefix+strconv.FormatUint(rand.Uint64(), 36))
-	dst, err := l.root.OpenFile(beside, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
-	if err != nil {
-		return err
-	}
-	_, err = io.Copy(dst, src)
-	if err == nil && !l.noSync {
-		err = dst.Sync()
-	}
-	if cerr := dst.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = l.root.Rename(beside, rel)
-	}
-	if err != nil {
-		l.root.Remove(beside)
-		return err
-	}
-	l.root.Remove(tmp)
-	return nil
 }
 
 // Mkdir implements FS.
@@ -492,17 +378,34 @@ func (l *LocalFS) syncDir(dir string) error {
 // and regular files, never devices, pipes or sockets.
 func served(fi fs.FileInfo) bool { return fi.IsDir() || fi.Mode().IsRegular() }
 
+// meta is what LocalFS builds an Info from.
+type meta struct {
+	ino   uint64
+	size  int64
+	mtime time.Time
+	isDir bool
+}
+
+// metaOf returns the metadata of fi.
+func metaOf(fi fs.FileInfo) meta {
+	return meta{ino: inode(fi), size: fi.Size(), mtime: fi.ModTime(), isDir: fi.IsDir()}
+}
+
 // newInfo describes the resource name from its metadata.
-func newInfo(name string, fi fs.FileInfo) Info {
-	in := Info{Name: path.Base(name), Path: name, ModTime: fi.ModTime(), IsDir: fi.IsDir()}
+func newInfo(name string, fi fs.FileInfo) Info { return metaOf(fi).info(name) }
+
+// info describes the resource name (its Name is a substring of name). The
+// ETag is "inode-size-mtime", each in hexadecimal, mtime in nanoseconds.
+func (m meta) info(name string) Info {
+	in := Info{Name: path.Base(name), Path: name, ModTime: m.mtime, IsDir: m.isDir}
 	if name == "/" {
 		in.Name = ""
 	}
 	if !in.IsDir {
-		in.Size = fi.Size()
+		in.Size = m.size
 		b := make([]byte, 0, 3*16+4)
 		b = append(b, '"')
-		b = strconv.AppendUint(b, inode(fi), 16)
+		b = strconv.AppendUint(b, m.ino, 16)
 		b = append(b, '-')
 		b = strconv.AppendUint(b, uint64(in.Size), 16)
 		b = append(b, '-')

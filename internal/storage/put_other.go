@@ -1,0 +1,103 @@
+//go:build !linux
+
+package storage
+
+import (
+	"context"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// write streams r into a new temporary file beside rel, then renames it
+// over rel. On any error the temporary file is removed and rel untouched.
+func (l *LocalFS) write(ctx context.Context, rel string, r io.Reader, opt PutOptions) (_ meta, err error) {
+	dir := path.Dir(rel)
+	stage := dir
+	if l.stage != "" {
+		stage = l.stage
+	}
+	tmp := path.Join(stage, tempPrefix+strconv.FormatUint(rand.Uint64(), 36))
+	f, err := l.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+	if err != nil {
+		return meta{}, err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			l.root.Remove(tmp)
+		}
+	}()
+	if err := copyBody(ctx, f, r, opt.ExpectedSize); err != nil {
+		return meta{}, err
+	}
+	// The kernel's own mtime is coarse (a clock tick); a precise one keeps
+	// ETags of same-sized Puts apart even when inode numbers are reused.
+	mtime := opt.ModTime
+	if mtime.IsZero() {
+		mtime = time.Now()
+	}
+	if err := l.root.Chtimes(tmp, time.Time{}, mtime); err != nil {
+		return meta{}, err
+	}
+	if !l.noSync {
+		if err := f.Sync(); err != nil {
+			return meta{}, err
+		}
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return meta{}, err
+	}
+	if err := f.Close(); err != nil {
+		return meta{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return meta{}, err
+	}
+	if err := commit(opt, func() error { return l.publish(tmp, rel) }); err != nil {
+		return meta{}, err
+	}
+	return metaOf(fi), l.syncDir(dir)
+}
+
+// publish renames the staged file tmp to rel. Where the target lies on
+// another file system than the stage folder (a mount inside the served
+// folder), the content is copied beside the target first.
+func (l *LocalFS) publish(tmp, rel string) error {
+	err := l.root.Rename(tmp, rel)
+	if !errors.Is(err, syscall.EXDEV) {
+		return err
+	}
+	src, err := l.root.Open(tmp)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	beside := path.Join(path.Dir(rel), tempPrefix+strconv.FormatUint(rand.Uint64(), 36))
+	dst, err := l.root.OpenFile(beside, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(dst, src)
+	if err == nil && !l.noSync {
+		err = dst.Sync()
+	}
+	if cerr := dst.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = l.root.Rename(beside, rel)
+	}
+	if err != nil {
+		l.root.Remove(beside)
+		return err
+	}
+	l.root.Remove(tmp)
+	return nil
+}
