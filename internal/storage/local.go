@@ -205,6 +205,34 @@ func (l *LocalFS) Open(ctx context.Context, name string) (File, error) {
 	return nil, err
 }
 
+// OpenInfo implements InfoOpener: one open and one fstat where Stat then
+// Open would resolve the name twice. The Info describes the open file, so
+// it cannot belong to another file than the content read.
+func (l *LocalFS) OpenInfo(ctx context.Context, name string) (File, Info, error) {
+	rel, err := l.rel("open", name, false)
+	if err != nil {
+		return nil, Info{}, err
+	}
+	f, err := l.root.OpenFile(rel, os.O_RDONLY|openFlags, 0)
+	if err != nil {
+		return nil, Info{}, wrap("open", name, true, err)
+	}
+	fi, err := f.Stat()
+	switch {
+	case err != nil:
+		err = wrap("open", name, true, err)
+	case !served(fi):
+		err = wrap("open", name, true, ErrPermission)
+	case fi.IsDir():
+		f.Close()
+		return nil, newInfo(name, fi), nil
+	default:
+		return f, newInfo(name, fi), nil
+	}
+	f.Close()
+	return nil, Info{}, err
+}
+
 // Put implements FS: the body goes to a temporary file beside the target,
 // which is synced, renamed over the target, and the directory synced
 // (without the syncs when NoSync is set).

@@ -112,6 +112,20 @@ func (m *MemFS) Open(ctx context.Context, name string) (File, error) {
 	return memFile{bytes.NewReader(n.data)}, nil
 }
 
+// OpenInfo implements InfoOpener.
+func (m *MemFS) OpenInfo(ctx context.Context, name string) (File, Info, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	n, err := m.lookup("open", name)
+	if err != nil {
+		return nil, Info{}, err
+	}
+	if n.children != nil {
+		return nil, n.info(name), nil
+	}
+	return memFile{bytes.NewReader(n.data)}, n.info(name), nil
+}
+
 // Put implements FS. It reads the whole body before touching the tree.
 func (m *MemFS) Put(ctx context.Context, name string, r io.Reader, opt PutOptions) (Info, bool, error) {
 	if !ValidName(name) {

@@ -122,6 +122,20 @@ type FS interface {
 	SetModTime(ctx context.Context, name string, t time.Time) error
 }
 
+// InfoOpener is an optional FS method for reading a file: a backend that
+// can open a resource and describe it in one step (LocalFS: one open and
+// one fstat, where Stat then Open resolve the name twice) implements it,
+// and the protocol layer uses it for GET and HEAD when present. Other
+// backends need not: Stat then Open does the same.
+type InfoOpener interface {
+	// OpenInfo opens the file name for reading, as Open does, and returns
+	// it with its Info, which describes the very file opened. For a
+	// collection it returns a nil File, the collection's Info and no error.
+	// The errors are those of Open (ErrNotFound, ErrPermission...); the
+	// caller closes the File.
+	OpenInfo(ctx context.Context, name string) (File, Info, error)
+}
+
 // ValidName reports whether name has the form every FS method expects:
 // absolute, slash-separated and clean (no empty, "." or ".." elements, no
 // trailing slash except for the root "/" itself), without NUL bytes.

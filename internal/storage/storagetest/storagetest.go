@@ -30,6 +30,7 @@ func Run(t *testing.T, newFS func(t *testing.T) storage.FS) {
 		{"List", testList},
 		{"ListMany", testListMany},
 		{"Open", testOpen},
+		{"OpenInfo", testOpenInfo},
 		{"Put", testPut},
 		{"PutETag", testPutETag},
 		{"PutAborted", testPutAborted},
@@ -207,6 +208,55 @@ func testOpen(t *testing.T, fsys storage.FS) {
 		if f, err := fsys.Open(t.Context(), name); !errors.Is(err, want) {
 			t.Errorf("Open(%q) = %v, want %v", name, err, want)
 			if err == nil {
+				f.Close()
+			}
+		}
+	}
+}
+
+// testOpenInfo checks storage.InfoOpener, for the backends that have it:
+// the same content, Info and errors as Stat then Open.
+func testOpenInfo(t *testing.T, fsys storage.FS) {
+	o, ok := fsys.(storage.InfoOpener)
+	if !ok {
+		t.Skip("the backend does not implement storage.InfoOpener")
+	}
+	ctx := t.Context()
+	put(t, fsys, "/f", "hello world")
+	mkdir(t, fsys, "/d")
+	put(t, fsys, "/d/g", "")
+	for _, name := range []string{"/f", "/d/g"} {
+		f, in, err := o.OpenInfo(ctx, name)
+		if err != nil {
+			t.Fatalf("OpenInfo(%q): %v", name, err)
+		}
+		b, err := io.ReadAll(f)
+		f.Close()
+		if err != nil || string(b) != read(t, fsys, name) {
+			t.Errorf("OpenInfo(%q) reads %q, %v", name, b, err)
+		}
+		if want := stat(t, fsys, name); !sameInfo(in, want) {
+			t.Errorf("OpenInfo(%q) Info = %+v, Stat = %+v", name, in, want)
+		}
+	}
+	for _, name := range []string{"/", "/d"} {
+		f, in, err := o.OpenInfo(ctx, name)
+		if f != nil || err != nil || !sameInfo(in, stat(t, fsys, name)) {
+			t.Errorf("OpenInfo(%q) = %v, %+v, %v; want no File and the collection's Info", name, f, in, err)
+			if f != nil {
+				f.Close()
+			}
+		}
+	}
+	for name, want := range map[string]error{
+		"/missing": storage.ErrNotFound,
+		"/f/x":     storage.ErrNotFound,
+		"/d/":      storage.ErrInvalidName,
+		"f":        storage.ErrInvalidName,
+	} {
+		if f, _, err := o.OpenInfo(ctx, name); !errors.Is(err, want) || f != nil {
+			t.Errorf("OpenInfo(%q) = %v, %v; want %v", name, f, err, want)
+			if f != nil {
 				f.Close()
 			}
 		}
