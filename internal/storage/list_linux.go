@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -17,7 +18,7 @@ const direntBuf = 32 << 10
 
 var direntBufs = sync.Pool{New: func() any { b := make([]byte, direntBuf); return &b }}
 
-// readDir yields the entries of the open directory dir (rel to the root),
+// readDir yields the entries of the directory rel (relative to the root),
 // whose Paths start with prefix, checking ctx before each buffer of
 // entries. It returns the error that ends the walk, nil at the end or when
 // yield asks to stop.
@@ -28,11 +29,15 @@ var direntBufs = sync.Pool{New: func() any { b := make([]byte, direntBuf); retur
 // skipped, and so are pipes, sockets and devices, which the directory's
 // own type field often tells without an fstatat. A symbolic link is
 // followed through the root, so one leading outside is skipped.
-func (l *LocalFS) readDir(ctx context.Context, dir *os.File, rel, prefix string, yield func(Info, error) bool) error {
+func (l *LocalFS) readDir(ctx context.Context, rel, prefix string, yield func(Info, error) bool) error {
+	fd, err := l.openDirFd(rel)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
 	bp := direntBufs.Get().(*[]byte)
 	defer direntBufs.Put(bp)
 	buf := *bp
-	fd := int(dir.Fd())
 	var st unix.Stat_t
 	for {
 		if err := ctx.Err(); err != nil {
@@ -114,4 +119,42 @@ func metaOfStat(st *unix.Stat_t) meta {
 		mtime: time.Unix(st.Mtim.Unix()),
 		isDir: st.Mode&unix.S_IFMT == unix.S_IFDIR,
 	}
+}
+
+// noOpenat2 is set once openat2 turns out to be missing (Linux before 5.6)
+// or forbidden (some seccomp filters).
+var noOpenat2 atomic.Bool
+
+// openDirFd opens the directory rel (relative to the root) and returns its
+// descriptor. A path without symbolic links is resolved in one openat2
+// system call, which RESOLVE_BENEATH confines to the root as os.Root does;
+// any failure (a link on the way, a missing or non-directory element, a
+// rename racing with the lookup, no openat2) falls back to openDir, which
+// walks the path through the root and gives the error List reports. The
+// descriptor is a plain one, so the runtime's poller is never asked about
+// it.
+func (l *LocalFS) openDirFd(rel string) (int, error) {
+	if !noOpenat2.Load() {
+		how := unix.OpenHow{
+			Flags:   unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC,
+			Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
+		}
+		fd, err := unix.Openat2(int(l.top.Fd()), rel, &how)
+		if err == nil {
+			return fd, nil
+		}
+		if err == unix.ENOSYS || err == unix.EPERM {
+			noOpenat2.Store(true)
+		}
+	}
+	d, err := l.openDir(rel)
+	if err != nil {
+		return -1, err
+	}
+	defer d.Close()
+	fd, err := unix.FcntlInt(d.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return -1, os.NewSyscallError("fcntl", err)
+	}
+	return fd, nil
 }

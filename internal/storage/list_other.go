@@ -6,18 +6,22 @@ import (
 	"context"
 	"io"
 	"io/fs"
-	"os"
 	"strings"
 )
 
 // listPage is how many directory entries List reads at a time.
 const listPage = 256
 
-// readDir yields the entries of the open directory dir (rel to the root),
+// readDir yields the entries of the directory rel (relative to the root),
 // whose Paths start with prefix, listPage at a time, checking ctx between
 // pages. It returns the error that ends the walk, nil at the end or when
 // yield asks to stop.
-func (l *LocalFS) readDir(ctx context.Context, dir *os.File, rel, prefix string, yield func(Info, error) bool) error {
+func (l *LocalFS) readDir(ctx context.Context, rel, prefix string, yield func(Info, error) bool) error {
+	dir, err := l.openDir(rel)
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
 	for {
 		if err := ctx.Err(); err != nil {
 			return err

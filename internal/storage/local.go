@@ -152,17 +152,11 @@ func (l *LocalFS) List(ctx context.Context, name string) iter.Seq2[Info, error] 
 			yield(Info{}, err)
 			return
 		}
-		dir, err := l.openDir(rel)
-		if err != nil {
-			yield(Info{}, wrap("list", name, true, err))
-			return
-		}
-		defer dir.Close()
 		prefix := name + "/"
 		if name == "/" {
 			prefix = name
 		}
-		if err := l.readDir(ctx, dir, rel, prefix, yield); err != nil {
+		if err := l.readDir(ctx, rel, prefix, yield); err != nil {
 			yield(Info{}, wrap("list", name, true, err))
 		}
 	}

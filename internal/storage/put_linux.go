@@ -28,15 +28,16 @@ import (
 // every directory descriptor was opened through the root.
 func (l *LocalFS) write(ctx context.Context, rel string, r io.Reader, opt PutOptions) (_ meta, err error) {
 	dir, base := path.Dir(rel), path.Base(rel)
-	stage, stageRel := l.sdir, l.stage
-	if stage == nil {
-		if stage, err = l.openParent(dir); err != nil {
+	sfd, stageRel := -1, l.stage
+	if l.sdir != nil {
+		sfd = int(l.sdir.Fd())
+	} else {
+		if sfd, err = l.openParent(dir); err != nil {
 			return meta{}, err
 		}
-		defer l.closeParent(stage)
+		defer l.closeParent(sfd)
 		stageRel = dir
 	}
-	sfd := int(stage.Fd())
 	tmp := tempPrefix + strconv.FormatUint(rand.Uint64(), 36)
 	fd, err := openat(sfd, tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o666)
 	if err != nil {
@@ -78,7 +79,7 @@ func (l *LocalFS) write(ctx context.Context, rel string, r io.Reader, opt PutOpt
 		return meta{}, err
 	}
 	m := metaOfStat(&st)
-	var target *os.File // the directory of rel, once open
+	target := -1 // the directory of rel, once open
 	defer func() { l.closeParent(target) }()
 	err = commit(opt, func() error {
 		d, err := l.openParent(dir)
@@ -86,10 +87,10 @@ func (l *LocalFS) write(ctx context.Context, rel string, r io.Reader, opt PutOpt
 			return err
 		}
 		target = d
-		err = ignoringEINTR(func() error { return unix.Renameat(sfd, tmp, int(d.Fd()), base) })
+		err = ignoringEINTR(func() error { return unix.Renameat(sfd, tmp, d, base) })
 		if err == unix.EXDEV {
 			// A mount point inside the folder: copy beside the target.
-			if m, err = l.copyBeside(sfd, tmp, int(d.Fd()), dir, base, mtime); err == nil {
+			if m, err = l.copyBeside(sfd, tmp, d, dir, base, mtime); err == nil {
 				published = true
 				unix.Unlinkat(sfd, tmp, 0)
 			}
@@ -105,7 +106,7 @@ func (l *LocalFS) write(ctx context.Context, rel string, r io.Reader, opt PutOpt
 		return meta{}, err
 	}
 	if !l.noSync {
-		if err := fsync(int(target.Fd())); err != nil {
+		if err := fsync(target); err != nil {
 			return meta{}, &fs.PathError{Op: "fsync", Path: dir, Err: err}
 		}
 	}
@@ -155,17 +156,17 @@ func (l *LocalFS) copyBeside(sfd int, tmp string, dfd int, dir, base string, mti
 
 // openParent opens the directory dir (rel to the root), or returns the
 // root's own descriptor for ".". closeParent releases it.
-func (l *LocalFS) openParent(dir string) (*os.File, error) {
+func (l *LocalFS) openParent(dir string) (int, error) {
 	if dir == "." {
-		return l.top, nil
+		return int(l.top.Fd()), nil
 	}
-	return l.root.OpenFile(dir, os.O_RDONLY|dirFlags, 0)
+	return l.openDirFd(dir)
 }
 
-// closeParent closes d from openParent, if any.
-func (l *LocalFS) closeParent(d *os.File) {
-	if d != nil && d != l.top {
-		d.Close()
+// closeParent closes fd from openParent, if any.
+func (l *LocalFS) closeParent(fd int) {
+	if fd >= 0 && fd != int(l.top.Fd()) {
+		unix.Close(fd)
 	}
 }
 
