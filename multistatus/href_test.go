@@ -173,3 +173,22 @@ func randName(rng *rand.Rand) string {
 	}
 	return sb.String()
 }
+
+// TestAppendPathHref: AppendPathHref writes what the Writer writes for
+// the href PathHref(prefix+p, collection).
+func TestAppendPathHref(t *testing.T) {
+	parts := []string{"", "/", "/a", "/a/", "/dav", "/dav/", "/d100/f000011.txt", "/Café & co/", "/日本 😀 100%.txt",
+		"/a b/c?d#e", "/%41%zz", "/x<y>\"z'", "/\x00\x01\x7f\xff", "/a&b;c=d/@:~!$()*+,"}
+	var b []byte
+	for _, prefix := range []string{"", "/dav", "/a&b", "/x y/"} {
+		for _, p := range parts {
+			for _, coll := range []bool{false, true} {
+				want := string(appendText(nil, EncodeHref(PathHref(prefix+p, coll))))
+				b = AppendPathHref(b[:0], prefix, p, coll)
+				if string(b) != want {
+					t.Errorf("AppendPathHref(%q, %q, %v) = %q, want %q", prefix, p, coll, b, want)
+				}
+			}
+		}
+	}
+}

@@ -336,6 +336,52 @@ func PathHref(p string, collection bool) string {
 	return p
 }
 
+// AppendPathHref appends the href PathHref(prefix+p, collection) as the
+// Writer writes it inside DAV:href (EncodeHref leaves such an href alone;
+// its & is escaped as text), without building the string, for a caller
+// that encodes responses itself (see WriteEncoded).
+func AppendPathHref(b []byte, prefix, p string, collection bool) []byte {
+	b = appendPathText(b, prefix)
+	b = appendPathText(b, p)
+	last := p
+	if last == "" {
+		last = prefix
+	}
+	if collection && (last == "" || last[len(last)-1] != '/') {
+		b = append(b, '/')
+	}
+	return b
+}
+
+// appendPathText appends the bytes of s as PathHref encodes them, with &
+// escaped as XML text.
+func appendPathText(b []byte, s string) []byte {
+	last := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if pathSafe[c] {
+			continue
+		}
+		b = append(b, s[last:i]...)
+		if c == '&' {
+			b = append(b, "&amp;"...)
+		} else {
+			b = append(b, '%', hexDigits[c>>4], hexDigits[c&15])
+		}
+		last = i + 1
+	}
+	return append(b, s[last:]...)
+}
+
+// pathSafe marks the bytes PathHref leaves alone and XML text holds as
+// they are: pathChar but for &.
+var pathSafe = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = pathChar(byte(c)) && c != '&'
+	}
+	return t
+}()
+
 func encodeFrom(s string, i int, path bool) string {
 	var sb strings.Builder
 	sb.Grow(len(s) + 16)

@@ -150,6 +150,7 @@ func (h *Handler) propfind(w http.ResponseWriter, r *http.Request, p string) err
 	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
 	w.WriteHeader(http.StatusMultiStatus)
 	pw := &propWriter{h: h, ctx: ctx, req: req, ms: multistatus.NewWriter(w)}
+	pw.resolveNames()
 	if h.cfg.OnPropfindEntries != nil {
 		defer func() { h.cfg.OnPropfindEntries(pw.n) }()
 	}
@@ -207,6 +208,14 @@ type propWriter struct {
 	pss   [2]multistatus.Propstat
 	hrefs [1]string
 	n     int // responses written
+
+	// For render: the response being encoded, the 404 names of a
+	// named request, the live property of each name asked for (nil for
+	// others), and the content type of the last extension seen.
+	out, missOut []byte
+	named        []*liveProp
+	ctExt, ct    string
+	ctSet        bool
 
 	// The locks of the page being written, read on the first
 	// lockdiscovery of the page: those covering its collection with
@@ -368,8 +377,153 @@ func (pw *propWriter) wantsDead() bool {
 }
 
 // writeWith writes the response for one resource whose dead properties
-// are dead.
+// are dead: rendered straight into bytes (render), except for allprop with
+// DAV:include, which goes through multistatus.Response values
+// (writeGeneral). The two agree byte for byte (TestRenderMatchesGeneral).
 func (pw *propWriter) writeWith(p string, info storage.Info, dead []props.Property) error {
+	if len(pw.req.include) > 0 {
+		return pw.writeGeneral(p, info, dead)
+	}
+	pw.out = pw.render(pw.out[:0], p, info, dead)
+	if cap(pw.out) > 1<<20 {
+		defer func() { pw.out = nil }() // do not keep one huge response's buffer
+	}
+	pw.n++
+	return pw.ms.WriteEncoded(pw.out)
+}
+
+// The fixed parts of a rendered response.
+const (
+	propstatOpen  = "<D:propstat><D:prop>"
+	propstatOK    = "</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>"
+	propstat404   = "</D:prop><D:status>HTTP/1.1 404 Not Found</D:status></D:propstat>"
+	responseClose = "</D:response>"
+)
+
+// render appends the DAV:response for one resource as multistatus.Writer
+// would write the Response writeGeneral builds for it.
+func (pw *propWriter) render(b []byte, p string, info storage.Info, dead []props.Property) []byte {
+	b = append(b, "<D:response><D:href>"...)
+	b = multistatus.AppendPathHref(b, pw.h.prefix, p, info.IsDir || p == "/")
+	b = append(b, "</D:href>"+propstatOpen...)
+	switch pw.req.kind {
+	case allProp:
+		for i := range liveProps {
+			if lp := &liveProps[i]; lp.applies(info) && !lp.namedOnly {
+				b = pw.appendLive(b, lp, p, info, dead)
+			}
+		}
+		for i := range dead {
+			if !pw.isLive(dead[i].Name, info) {
+				b = multistatus.AppendProperty(b, (*multistatus.Property)(&dead[i]))
+			}
+		}
+		return append(b, propstatOK+responseClose...)
+	case propName:
+		if info.IsDir {
+			b = append(b, liveNamesDir...)
+		} else {
+			b = append(b, liveNamesFile...)
+		}
+		for i := range dead {
+			if !pw.isLive(dead[i].Name, info) {
+				b = multistatus.AppendProperty(b, &multistatus.Property{Name: dead[i].Name})
+			}
+		}
+		return append(b, propstatOK+responseClose...)
+	}
+	// namedProps: found ones in the 200 propstat, the others in a 404 one.
+	mark := len(b) - len(propstatOpen)
+	miss := pw.missOut[:0]
+	found := false
+	for i, n := range pw.req.names {
+		if lp := pw.named[i]; lp != nil {
+			if lp.applies(info) && (!lp.namedOnly || pw.hasQuota()) {
+				b, found = pw.appendLive(b, lp, p, info, dead), true
+			} else {
+				miss = multistatus.AppendProperty(miss, &multistatus.Property{Name: n})
+			}
+		} else if j := deadIndex(dead, n); j >= 0 {
+			b, found = multistatus.AppendProperty(b, (*multistatus.Property)(&dead[j])), true
+		} else {
+			miss = multistatus.AppendProperty(miss, &multistatus.Property{Name: n})
+		}
+	}
+	if found || len(miss) == 0 {
+		b = append(b, propstatOK...)
+	} else {
+		b = b[:mark]
+	}
+	if len(miss) > 0 {
+		b = append(b, propstatOpen...)
+		b = append(b, miss...)
+		b = append(b, propstat404...)
+	}
+	pw.missOut = miss
+	return append(b, responseClose...)
+}
+
+// appendLive appends the live property lp of p as an element: the dead
+// value instead where lp yields to one.
+func (pw *propWriter) appendLive(b []byte, lp *liveProp, p string, info storage.Info, dead []props.Property) []byte {
+	if lp.deadOverride && len(dead) > 0 {
+		if i := deadIndex(dead, davName(lp.name)); i >= 0 {
+			return multistatus.AppendProperty(b, (*multistatus.Property)(&dead[i]))
+		}
+	}
+	b = append(b, "<D:"...)
+	b = append(b, lp.name...)
+	b = append(b, '>')
+	start := len(b)
+	b = lp.value(pw, p, info, b)
+	if len(b) == start {
+		return append(b[:start-1], "/>"...)
+	}
+	b = append(b, "</D:"...)
+	b = append(b, lp.name...)
+	return append(b, '>')
+}
+
+// liveNamesFile and liveNamesDir are the live properties a propname
+// answer lists for a file and a collection.
+var liveNamesFile, liveNamesDir = liveNames(false), liveNames(true)
+
+func liveNames(dir bool) string {
+	var b []byte
+	for _, lp := range liveProps {
+		if lp.applies(storage.Info{IsDir: dir}) && !lp.namedOnly {
+			b = append(b, "<D:"+lp.name+"/>"...)
+		}
+	}
+	return string(b)
+}
+
+// resolveNames finds the live property of each name a named request asks
+// for, once for the whole listing.
+func (pw *propWriter) resolveNames() {
+	if pw.req.kind != namedProps {
+		return
+	}
+	pw.named = make([]*liveProp, len(pw.req.names))
+	for i, n := range pw.req.names {
+		pw.named[i] = findLive(n)
+	}
+}
+
+// contentType is the package's contentType, remembered for the last
+// extension seen: a listing's files mostly share a few. contentType looks
+// at the extension alone.
+func (pw *propWriter) contentType(name string) string {
+	ext := path.Ext(name)
+	if !pw.ctSet || ext != pw.ctExt {
+		pw.ctExt, pw.ct, pw.ctSet = ext, contentType(name), true
+	}
+	return pw.ct
+}
+
+// writeGeneral writes the response for one resource through a
+// multistatus.Response.
+func (pw *propWriter) writeGeneral(p string, info storage.Info, dead []props.Property) error {
 	pw.ok, pw.miss, pw.arena = pw.ok[:0], pw.miss[:0], pw.arena[:0]
 	switch pw.req.kind {
 	case propName:
@@ -530,16 +684,16 @@ var liveProps = []liveProp{
 		return appendRFC3339(b, info.ModTime)
 	}},
 	{name: "displayname", files: true, dirs: true, deadOverride: true, value: func(_ *propWriter, _ string, info storage.Info, b []byte) []byte {
-		return appendEscaped(b, info.Name)
+		return multistatus.AppendText(b, info.Name)
 	}},
 	{name: "getcontentlength", files: true, protected: true, value: func(_ *propWriter, _ string, info storage.Info, b []byte) []byte {
 		return strconv.AppendInt(b, info.Size, 10)
 	}},
-	{name: "getcontenttype", files: true, protected: true, value: func(_ *propWriter, _ string, info storage.Info, b []byte) []byte {
-		return appendEscaped(b, contentType(info.Name))
+	{name: "getcontenttype", files: true, protected: true, value: func(pw *propWriter, _ string, info storage.Info, b []byte) []byte {
+		return multistatus.AppendText(b, pw.contentType(info.Name))
 	}},
 	{name: "getetag", files: true, protected: true, value: func(_ *propWriter, _ string, info storage.Info, b []byte) []byte {
-		return appendEscaped(b, info.ETag)
+		return multistatus.AppendText(b, info.ETag)
 	}},
 	{name: "getlastmodified", files: true, dirs: true, protected: true, value: func(_ *propWriter, _ string, info storage.Info, b []byte) []byte {
 		return appendHTTPDate(b, info.ModTime)
