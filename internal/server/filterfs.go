@@ -100,6 +100,28 @@ func (f *filterFS) Open(ctx context.Context, name string) (storage.File, error) 
 	return f.FS.Open(ctx, name)
 }
 
+// OpenInfo keeps the wrapped FS's one-step open (storage.InfoOpener) for
+// GET under name patterns; without it, Stat then Open.
+func (f *filterFS) OpenInfo(ctx context.Context, name string) (storage.File, storage.Info, error) {
+	if f.hidden(name) {
+		return nil, storage.Info{}, notFound(name)
+	}
+	if o, ok := f.FS.(storage.InfoOpener); ok {
+		return o.OpenInfo(ctx, name)
+	}
+	info, err := f.FS.Stat(ctx, name)
+	if err != nil || info.IsDir {
+		return nil, info, err
+	}
+	file, err := f.FS.Open(ctx, name)
+	if err != nil {
+		return nil, storage.Info{}, err
+	}
+	return file, info, nil
+}
+
+var _ storage.InfoOpener = (*filterFS)(nil)
+
 func (f *filterFS) Put(ctx context.Context, name string, r io.Reader, opt storage.PutOptions) (storage.Info, bool, error) {
 	if err := f.creatable(name); err != nil {
 		return storage.Info{}, false, err
