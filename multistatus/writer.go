@@ -48,13 +48,21 @@ type Writer struct {
 // NewWriter returns a Writer on w. If w has a Flush() method (an
 // http.ResponseWriter does), Flush calls it too.
 func NewWriter(w io.Writer) *Writer {
-	pb := bufPool.Get().(*pooledBufs)
-	pb.bw.Reset(w)
-	mw := &Writer{bw: pb.bw, buf: pb.buf, pb: pb}
-	if f, ok := w.(interface{ Flush() }); ok {
-		mw.flusher = f
-	}
+	mw := new(Writer)
+	mw.Reset(w)
 	return mw
+}
+
+// Reset makes w a Writer on dst as NewWriter would, reusing w itself, for
+// a server that keeps its Writers between documents. It is meant for a
+// Writer that was closed; one left open is abandoned as it stands.
+func (w *Writer) Reset(dst io.Writer) {
+	pb := bufPool.Get().(*pooledBufs)
+	pb.bw.Reset(dst)
+	*w = Writer{bw: pb.bw, buf: pb.buf, pb: pb}
+	if f, ok := dst.(interface{ Flush() }); ok {
+		w.flusher = f
+	}
 }
 
 // bufPool holds the writers' buffers between documents: a server

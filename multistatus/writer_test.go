@@ -337,3 +337,37 @@ func TestWriterInvalidName(t *testing.T) {
 func davName(local string) xml.Name { return xml.Name{Space: NS, Local: local} }
 
 func xname(space, local string) xml.Name { return xml.Name{Space: space, Local: local} }
+
+// TestWriterReset: a closed Writer, Reset on another destination, writes
+// the same documents a new one does, WriteEncoded included.
+func TestWriterReset(t *testing.T) {
+	docs := []*Multistatus{
+		{Responses: benchResponses(3), ResponseDescription: "first"},
+		{},
+		{Responses: benchResponses(40)},
+	}
+	var w Writer
+	for i, ms := range docs {
+		var b bytes.Buffer
+		w.Reset(&b)
+		for j := range ms.Responses {
+			if j%2 == 1 {
+				if err := w.WriteEncoded(appendResponse(nil, &ms.Responses[j])); err != nil {
+					t.Fatal(err)
+				}
+			} else if err := w.Write(&ms.Responses[j]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w.ResponseDescription = ms.ResponseDescription
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.WriteEncoded([]byte("<D:response/>")); !errors.Is(err, ErrClosed) {
+			t.Errorf("WriteEncoded after Close: %v, want ErrClosed", err)
+		}
+		if want := encodeString(t, ms); b.String() != want {
+			t.Errorf("document %d after Reset:\n got %.300s\nwant %.300s", i, b.String(), want)
+		}
+	}
+}

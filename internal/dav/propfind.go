@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"path"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/davit-dav/davit/internal/header"
@@ -149,8 +150,14 @@ func (h *Handler) propfind(w http.ResponseWriter, r *http.Request, p string) err
 	}
 	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
 	w.WriteHeader(http.StatusMultiStatus)
-	pw := &propWriter{h: h, ctx: ctx, req: req, ms: multistatus.NewWriter(w)}
-	pw.resolveNames()
+	pw := propWriters.Get().(*propWriter)
+	pw.reset(h, ctx, req, w)
+	done := false
+	defer func() {
+		if done {
+			pw.release()
+		}
+	}()
 	if h.cfg.OnPropfindEntries != nil {
 		defer func() { h.cfg.OnPropfindEntries(pw.n) }()
 	}
@@ -168,7 +175,44 @@ func (h *Handler) propfind(w http.ResponseWriter, r *http.Request, p string) err
 	if err := pw.ms.Close(); err != nil {
 		panic(http.ErrAbortHandler)
 	}
+	done = true
 	return nil
+}
+
+// propWriters keeps propWriters, with their buffers, between requests: a
+// server answering many small PROPFINDs would otherwise grow them anew for
+// each. Only a propWriter that finished its document goes back.
+var propWriters = sync.Pool{New: func() any { return new(propWriter) }}
+
+// reset readies pw for a request to be answered on w.
+func (pw *propWriter) reset(h *Handler, ctx context.Context, req propfindRequest, w io.Writer) {
+	pw.h, pw.ctx, pw.req, pw.n = h, ctx, req, 0
+	pw.ms = &pw.msw
+	pw.ms.Reset(w)
+	pw.ctExt, pw.ct, pw.ctSet = "", "", false
+	pw.pageDir, pw.pageLocksRead, pw.pageLocksOK = "", false, false
+	pw.resolveNames()
+}
+
+// release puts pw back in the pool, dropping what it refers to and any
+// buffer a large response made huge.
+func (pw *propWriter) release() {
+	pw.h, pw.ctx, pw.req, pw.ms = nil, nil, propfindRequest{}, nil
+	clear(pw.ok[:cap(pw.ok)])
+	clear(pw.miss[:cap(pw.miss)])
+	clear(pw.paths[:cap(pw.paths)])
+	clear(pw.named[:cap(pw.named)])
+	clear(pw.pageInherited[:cap(pw.pageInherited)])
+	clear(pw.locksBuf[:cap(pw.locksBuf)])
+	pw.pageBelow = nil
+	pw.resp, pw.pss, pw.hrefs = multistatus.Response{}, [2]multistatus.Propstat{}, [1]string{}
+	for _, pg := range pw.pages {
+		clear(pg[:cap(pg)])
+	}
+	if cap(pw.out) > 64<<10 || cap(pw.arena) > 64<<10 || cap(pw.missOut) > 64<<10 {
+		pw.out, pw.arena, pw.missOut = nil, nil, nil
+	}
+	propWriters.Put(pw)
 }
 
 // countBelow reports whether the tree below p holds at most limit entries,
@@ -200,6 +244,7 @@ type propWriter struct {
 	ctx   context.Context
 	req   propfindRequest
 	ms    *multistatus.Writer
+	msw   multistatus.Writer // what ms points to
 	ok    []multistatus.Property
 	miss  []multistatus.Property
 	arena []byte
@@ -225,6 +270,9 @@ type propWriter struct {
 	pageLocksOK              bool
 	pageInherited, pageBelow []lock.Lock
 	locksBuf                 []lock.Lock
+
+	// pages are the page buffers of walk, one per level being walked.
+	pages [][]pageEntry
 }
 
 // locksOf returns the locks covering p, a member of the page's collection
@@ -262,7 +310,13 @@ func (pw *propWriter) locksOf(p string) ([]lock.Lock, error) {
 
 func (pw *propWriter) walk(dir string, deep bool) error {
 	listed := false
-	page := make([]pageEntry, 0, propfindPage)
+	var page []pageEntry
+	if n := len(pw.pages); n > 0 {
+		page, pw.pages = pw.pages[n-1], pw.pages[:n-1]
+	} else {
+		page = make([]pageEntry, 0, propfindPage)
+	}
+	defer func() { pw.pages = append(pw.pages, page[:0]) }()
 	// flush writes the page's responses, with the dead properties of the
 	// whole page read at once, then walks the page's collections.
 	flush := func(dir string) error {
@@ -504,9 +558,9 @@ func (pw *propWriter) resolveNames() {
 	if pw.req.kind != namedProps {
 		return
 	}
-	pw.named = make([]*liveProp, len(pw.req.names))
-	for i, n := range pw.req.names {
-		pw.named[i] = findLive(n)
+	pw.named = pw.named[:0]
+	for _, n := range pw.req.names {
+		pw.named = append(pw.named, findLive(n))
 	}
 }
 

@@ -38,12 +38,12 @@ type errReader struct{ err error }
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // xmlDecls are the XML declarations the fast path accepts before the root.
-var xmlDecls = [][]byte{
-	[]byte(`<?xml version="1.0" encoding="utf-8"?>`),
-	[]byte(`<?xml version="1.0" encoding="UTF-8"?>`),
-	[]byte(`<?xml version="1.0"?>`),
-	[]byte(`<?xml version='1.0' encoding='utf-8'?>`),
-	[]byte(`<?xml version='1.0' encoding='UTF-8'?>`),
+var xmlDecls = []string{
+	`<?xml version="1.0" encoding="utf-8"?>`,
+	`<?xml version="1.0" encoding="UTF-8"?>`,
+	`<?xml version="1.0"?>`,
+	`<?xml version='1.0' encoding='utf-8'?>`,
+	`<?xml version='1.0' encoding='UTF-8'?>`,
 }
 
 // fastScanner is a cursor over a body for fastPropfind.
@@ -125,7 +125,7 @@ func (s *fastScanner) empty(local []byte) bool {
 func fastPropfind(body []byte) (req propfindRequest, ok bool) {
 	s := fastScanner{b: body}
 	for _, d := range xmlDecls {
-		if s.lit(string(d)) {
+		if s.lit(d) {
 			break
 		}
 	}
