@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"path"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -189,7 +190,7 @@ func (pw *propWriter) reset(h *Handler, ctx context.Context, req propfindRequest
 	pw.h, pw.ctx, pw.req, pw.n = h, ctx, req, 0
 	pw.ms = &pw.msw
 	pw.ms.Reset(w)
-	pw.ctExt, pw.ct, pw.ctSet = "", "", false
+	pw.ctSet, pw.rfcSet, pw.httpSet = false, false, false
 	pw.pageDir, pw.pageLocksRead, pw.pageLocksOK = "", false, false
 	pw.resolveNames()
 }
@@ -256,11 +257,15 @@ type propWriter struct {
 
 	// For render: the response being encoded, the 404 names of a
 	// named request, the live property of each name asked for (nil for
-	// others), and the content type of the last extension seen.
-	out, missOut []byte
-	named        []*liveProp
-	ctExt, ct    string
-	ctSet        bool
+	// others); the content type of the last extension seen and the forms
+	// of the last modification times seen, as text.
+	out, missOut    []byte
+	named           []*liveProp
+	ctExt           string
+	ct, rfc, http   []byte
+	rfcSec, httpSec int64
+	ctSet, rfcSet   bool
+	httpSet         bool
 
 	// The locks of the page being written, read on the first
 	// lockdiscovery of the page: those covering its collection with
@@ -279,7 +284,7 @@ type propWriter struct {
 // when a page is being written: the same as Locks.Covering, with two
 // lookups per page instead of one per member.
 func (pw *propWriter) locksOf(p string) ([]lock.Lock, error) {
-	if pw.pageDir == "" || parent(p) != pw.pageDir {
+	if pw.pageDir == "" || !childOf(pw.pageDir, p) {
 		return pw.h.locks.Covering(pw.ctx, p)
 	}
 	if !pw.pageLocksRead {
@@ -363,6 +368,16 @@ func (pw *propWriter) walk(dir string, deep bool) error {
 		}
 	}
 	return flush(dir)
+}
+
+// childOf reports whether parent(p) is dir, for clean paths, without
+// building the parent's path.
+func childOf(dir, p string) bool {
+	i := strings.LastIndexByte(p, '/')
+	if i <= 0 {
+		return dir == "/"
+	}
+	return p[:i] == dir
 }
 
 // childPath is the path of the member child of dir: the Path the FS gave
@@ -462,9 +477,15 @@ func (pw *propWriter) render(b []byte, p string, info storage.Info, dead []props
 	b = append(b, "</D:href>"+propstatOpen...)
 	switch pw.req.kind {
 	case allProp:
-		for i := range liveProps {
-			if lp := &liveProps[i]; lp.applies(info) && !lp.namedOnly {
-				b = pw.appendLive(b, lp, p, info, dead)
+		steps := allpropFile
+		if info.IsDir {
+			steps = allpropDir
+		}
+		for _, st := range steps {
+			if st.lp == nil {
+				b = append(b, st.lit...)
+			} else {
+				b = pw.appendLive(b, st.lp, p, info, dead)
 			}
 		}
 		for i := range dead {
@@ -525,17 +546,59 @@ func (pw *propWriter) appendLive(b []byte, lp *liveProp, p string, info storage.
 			return multistatus.AppendProperty(b, (*multistatus.Property)(&dead[i]))
 		}
 	}
-	b = append(b, "<D:"...)
-	b = append(b, lp.name...)
-	b = append(b, '>')
+	b = append(b, lp.open...)
 	start := len(b)
 	b = lp.value(pw, p, info, b)
 	if len(b) == start {
-		return append(b[:start-1], "/>"...)
+		return append(b[:start-len(lp.open)], lp.empty...)
 	}
-	b = append(b, "</D:"...)
-	b = append(b, lp.name...)
-	return append(b, '>')
+	return append(b, lp.close...)
+}
+
+// renderStep is one step of rendering allprop: constant elements, or a
+// live property to compute.
+type renderStep struct {
+	lit string
+	lp  *liveProp
+}
+
+// allpropFile and allpropDir are the steps of an allprop answer's live
+// properties for a file and a collection, in liveProps order, with the
+// properties whose value is fixed (static) written in advance.
+var allpropFile, allpropDir []renderStep
+
+func init() {
+	for i := range liveProps {
+		lp := &liveProps[i]
+		lp.open, lp.close, lp.empty = "<D:"+lp.name+">", "</D:"+lp.name+">", "<D:"+lp.name+"/>"
+	}
+	allpropFile, allpropDir = allpropSteps(false), allpropSteps(true)
+}
+
+func allpropSteps(dir bool) []renderStep {
+	var steps []renderStep
+	info := storage.Info{IsDir: dir}
+	for i := range liveProps {
+		lp := &liveProps[i]
+		if !lp.applies(info) || lp.namedOnly {
+			continue
+		}
+		if !lp.static {
+			steps = append(steps, renderStep{lp: lp})
+			continue
+		}
+		v := string(lp.value(nil, "", info, nil))
+		el := lp.open + v + lp.close
+		if v == "" {
+			el = lp.empty
+		}
+		if n := len(steps); n > 0 && steps[n-1].lp == nil {
+			steps[n-1].lit += el
+		} else {
+			steps = append(steps, renderStep{lit: el})
+		}
+	}
+	return steps
 }
 
 // liveNamesFile and liveNamesDir are the live properties a propname
@@ -564,15 +627,35 @@ func (pw *propWriter) resolveNames() {
 	}
 }
 
-// contentType is the package's contentType, remembered for the last
-// extension seen: a listing's files mostly share a few. contentType looks
-// at the extension alone.
-func (pw *propWriter) contentType(name string) string {
+// appendContentType appends the package's contentType of name as text,
+// remembered for the last extension seen: a listing's files mostly share
+// a few. contentType looks at the extension alone.
+func (pw *propWriter) appendContentType(b []byte, name string) []byte {
 	ext := path.Ext(name)
 	if !pw.ctSet || ext != pw.ctExt {
-		pw.ctExt, pw.ct, pw.ctSet = ext, contentType(name), true
+		pw.ctExt, pw.ctSet = ext, true
+		pw.ct = multistatus.AppendText(pw.ct[:0], contentType(name))
 	}
-	return pw.ct
+	return append(b, pw.ct...)
+}
+
+// appendRFC3339 and appendHTTPDate append t as the functions of that name
+// do, remembered for the last second seen: a listing's files were often
+// written in the same one.
+func (pw *propWriter) appendRFC3339(b []byte, t time.Time) []byte {
+	if sec := t.Unix(); !pw.rfcSet || sec != pw.rfcSec {
+		pw.rfcSec, pw.rfcSet = sec, true
+		pw.rfc = appendRFC3339(pw.rfc[:0], t)
+	}
+	return append(b, pw.rfc...)
+}
+
+func (pw *propWriter) appendHTTPDate(b []byte, t time.Time) []byte {
+	if sec := t.Unix(); !pw.httpSet || sec != pw.httpSec {
+		pw.httpSec, pw.httpSet = sec, true
+		pw.http = appendHTTPDate(pw.http[:0], t)
+	}
+	return append(b, pw.http...)
 }
 
 // writeGeneral writes the response for one resource through a
@@ -697,6 +780,11 @@ type liveProp struct {
 	// namedOnly: returned only when asked for by name, never by allprop
 	// or propname (RFC 4331 §3 for the quota properties).
 	namedOnly bool
+	// static: the value depends on nothing but whether the resource is a
+	// collection (value is then called with a nil propWriter).
+	static bool
+	// open, close, empty: the element's tags, set by init.
+	open, close, empty string
 }
 
 func (lp liveProp) applies(info storage.Info) bool {
@@ -734,8 +822,8 @@ var liveProps = []liveProp{
 		_, u, _ := pw.quota()
 		return strconv.AppendInt(b, u, 10)
 	}},
-	{name: "creationdate", files: true, dirs: true, protected: true, value: func(_ *propWriter, _ string, info storage.Info, b []byte) []byte {
-		return appendRFC3339(b, info.ModTime)
+	{name: "creationdate", files: true, dirs: true, protected: true, value: func(pw *propWriter, _ string, info storage.Info, b []byte) []byte {
+		return pw.appendRFC3339(b, info.ModTime)
 	}},
 	{name: "displayname", files: true, dirs: true, deadOverride: true, value: func(_ *propWriter, _ string, info storage.Info, b []byte) []byte {
 		return multistatus.AppendText(b, info.Name)
@@ -744,21 +832,21 @@ var liveProps = []liveProp{
 		return strconv.AppendInt(b, info.Size, 10)
 	}},
 	{name: "getcontenttype", files: true, protected: true, value: func(pw *propWriter, _ string, info storage.Info, b []byte) []byte {
-		return multistatus.AppendText(b, pw.contentType(info.Name))
+		return pw.appendContentType(b, info.Name)
 	}},
 	{name: "getetag", files: true, protected: true, value: func(_ *propWriter, _ string, info storage.Info, b []byte) []byte {
 		return multistatus.AppendText(b, info.ETag)
 	}},
-	{name: "getlastmodified", files: true, dirs: true, protected: true, value: func(_ *propWriter, _ string, info storage.Info, b []byte) []byte {
-		return appendHTTPDate(b, info.ModTime)
+	{name: "getlastmodified", files: true, dirs: true, protected: true, value: func(pw *propWriter, _ string, info storage.Info, b []byte) []byte {
+		return pw.appendHTTPDate(b, info.ModTime)
 	}},
-	{name: "resourcetype", files: true, dirs: true, protected: true, value: func(_ *propWriter, _ string, info storage.Info, b []byte) []byte {
+	{name: "resourcetype", files: true, dirs: true, protected: true, static: true, value: func(_ *propWriter, _ string, info storage.Info, b []byte) []byte {
 		if info.IsDir {
 			return append(b, "<D:collection/>"...)
 		}
 		return b
 	}},
-	{name: "supportedlock", files: true, dirs: true, protected: true, value: func(_ *propWriter, _ string, _ storage.Info, b []byte) []byte {
+	{name: "supportedlock", files: true, dirs: true, protected: true, static: true, value: func(_ *propWriter, _ string, _ storage.Info, b []byte) []byte {
 		return append(b, supportedLock...)
 	}},
 	{name: "lockdiscovery", files: true, dirs: true, protected: true, value: func(pw *propWriter, p string, _ storage.Info, b []byte) []byte {

@@ -69,6 +69,10 @@ func TestRenderMatchesGeneral(t *testing.T) {
 		{name: "locked file", path: "/locked/f.txt", info: file("/locked/f.txt", `"l"`, 4)},
 		{name: "locked collection", path: "/locked", info: dir("/locked")},
 		{name: "shared lock", path: "/shared.txt", info: file("/shared.txt", `"s"`, 5), dead: dead[3:4]},
+		{name: "same instant elsewhere", path: "/z.txt", info: storage.Info{Name: "z.txt", Path: "/z.txt", ModTime: mod.In(time.UTC), ETag: `"z"`}},
+		{name: "next second", path: "/z.json", info: storage.Info{Name: "z.json", Path: "/z.json", ModTime: mod.Add(time.Second), ETag: `"z"`}},
+		{name: "sub-second later", path: "/z.txt", info: storage.Info{Name: "z.txt", Path: "/z.txt", ModTime: mod.Add(time.Second + 999*time.Millisecond), ETag: `"z"`}},
+		{name: "before 1970", path: "/z.TXT", info: storage.Info{Name: "z.TXT", Path: "/z.TXT", ModTime: time.Date(1969, 12, 31, 23, 59, 59, 500, time.UTC), ETag: `"z"`}},
 	}
 
 	names := func(locals ...string) []xml.Name {
@@ -136,6 +140,37 @@ func TestRenderMatchesGeneral(t *testing.T) {
 						continue
 					}
 					checkSameDocument(t, name, fast, general)
+				}
+				// The whole table as one listing, written by one propWriter
+				// on the fast path and by a new one for each resource on
+				// the general path, so what a propWriter remembers from one
+				// resource to the next is tried too.
+				docs := [2]bytes.Buffer{}
+				for i, fast := range []bool{false, true} {
+					ms := multistatus.NewWriter(&docs[i])
+					pw := &propWriter{h: h, ctx: ctx, req: rq.req, ms: ms}
+					pw.resolveNames()
+					for _, e := range entries {
+						var err error
+						if !fast {
+							pw = &propWriter{h: h, ctx: ctx, req: rq.req, ms: ms}
+						}
+						if fast {
+							pw.out = pw.render(pw.out[:0], e.path, e.info, e.dead)
+							err = pw.ms.WriteEncoded(pw.out)
+						} else {
+							err = pw.writeGeneral(e.path, e.info, e.dead)
+						}
+						if err != nil {
+							t.Fatal(err)
+						}
+					}
+					if err := ms.Close(); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if !bytes.Equal(docs[1].Bytes(), docs[0].Bytes()) {
+					t.Errorf("quota=%v/prefix=%q/%s: listing differs from the general path\n got %s\nwant %s", quota, prefix, rq.name, docs[1].Bytes(), docs[0].Bytes())
 				}
 			}
 		}
@@ -205,5 +240,17 @@ func checkSameDocument(t *testing.T, name string, fast, general []byte) {
 	}
 	if got, want := tokens(fast), tokens(general); !reflect.DeepEqual(got, want) {
 		t.Errorf("%s: encoding/xml reads different tokens", name)
+	}
+}
+
+// TestChildOf: childOf(dir, p) is parent(p) == dir.
+func TestChildOf(t *testing.T) {
+	paths := []string{"/", "/a", "/a/b", "/a/b/c", "/ab", "/ab/c", "/a b/c d"}
+	for _, dir := range paths {
+		for _, p := range paths {
+			if got, want := childOf(dir, p), parent(p) == dir; got != want {
+				t.Errorf("childOf(%q, %q) = %v, want %v", dir, p, got, want)
+			}
+		}
 	}
 }

@@ -99,8 +99,11 @@ func (s *Bolt) Get(ctx context.Context, p string) ([]Property, error) {
 
 // GetPage implements Store: one read transaction for the whole page.
 func (s *Bolt) GetPage(ctx context.Context, paths []string) ([][]Property, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	for _, p := range paths {
-		if err := check(ctx, p); err != nil {
+		if err := checkPath(p); err != nil {
 			return nil, err
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"encoding/xml"
 	"fmt"
-	"path"
 	"slices"
 	"strings"
 )
@@ -21,7 +20,25 @@ const (
 
 // validPath reports whether p is a clean absolute path without NUL.
 func validPath(p string) bool {
-	return p != "" && p[0] == '/' && path.Clean(p) == p && !strings.ContainsRune(p, 0)
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	if p == "/" {
+		return true
+	}
+	// path.Clean(p) == p: no empty, "." or ".." element, no trailing slash.
+	for i := 1; i <= len(p); {
+		j := strings.IndexByte(p[i:], '/')
+		if j < 0 {
+			j = len(p) - i
+		}
+		switch e := p[i : i+j]; e {
+		case "", ".", "..":
+			return false
+		}
+		i += j + 1
+	}
+	return strings.IndexByte(p, 0) < 0
 }
 
 // checkPath returns an error for an invalid path.
