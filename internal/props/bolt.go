@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"go.etcd.io/bbolt"
 )
@@ -21,23 +22,36 @@ const BoltBucket = "props"
 // the uvarint length of Lang, Lang, then Inner. Get and Apply cost
 // O(log keys + properties of the resource); Copy, Move and Delete cost
 // O(log keys + keys in the trees involved). Every method is one
-// transaction.
+// transaction, except reads while the bucket is known to be empty.
+//
+// A Bolt must be the only writer of its bucket: it remembers that the
+// bucket held no property when it was made, so that reads of a store
+// nobody has set a property in (the common case) cost no transaction,
+// and forgets it before its first write that adds one.
 type Bolt struct {
-	db *bbolt.DB
+	db    *bbolt.DB
+	empty atomic.Bool // no property stored (when true)
 }
 
 var _ Store = (*Bolt)(nil)
 
 // NewBolt returns a Store on db, creating its bucket if needed.
 func NewBolt(db *bbolt.DB) (*Bolt, error) {
+	empty := false
 	err := db.Update(func(tx *bbolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists([]byte(BoltBucket))
+		b, err := tx.CreateBucketIfNotExists([]byte(BoltBucket))
+		if err == nil {
+			k, _ := b.Cursor().First()
+			empty = k == nil
+		}
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("props: create %s bucket: %w", BoltBucket, err)
 	}
-	return &Bolt{db: db}, nil
+	s := &Bolt{db: db}
+	s.empty.Store(empty)
+	return s, nil
 }
 
 var errNoBucket = errors.New("props: bucket " + BoltBucket + " missing")
@@ -90,6 +104,9 @@ func decode(pre, k, v []byte) (Property, error) {
 
 // Get implements Store.
 func (s *Bolt) Get(ctx context.Context, p string) ([]Property, error) {
+	if s.empty.Load() {
+		return nil, check(ctx, p)
+	}
 	page, err := s.GetPage(ctx, []string{p})
 	if err != nil {
 		return nil, err
@@ -108,6 +125,9 @@ func (s *Bolt) GetPage(ctx context.Context, paths []string) ([][]Property, error
 		}
 	}
 	out := make([][]Property, len(paths))
+	if s.empty.Load() {
+		return out, nil
+	}
 	err := s.view(func(b *bbolt.Bucket) error {
 		c := b.Cursor()
 		var pre []byte
@@ -140,6 +160,9 @@ func (s *Bolt) Apply(ctx context.Context, p string, patches []Patch) error {
 			return err
 		}
 		sets = sets || !pt.Remove
+	}
+	if sets {
+		s.empty.Store(false) // before the write, so no read after it can miss it
 	}
 	return s.update(func(b *bbolt.Bucket) error {
 		for _, pt := range patches {
@@ -203,6 +226,9 @@ func prefixes(p string, tree bool) []string {
 // paths) given. DELETE, COPY and MOVE of resources without properties, by
 // far the common case, then cost a read instead of a synced write.
 func (s *Bolt) anyUnder(trees map[string]bool) (bool, error) {
+	if s.empty.Load() {
+		return false, nil
+	}
 	found := false
 	err := s.view(func(b *bbolt.Bucket) error {
 		c := b.Cursor()
