@@ -115,23 +115,13 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request, p string) error {
 	hd["Content-Length"] = []string{strconv.FormatInt(info.Size, 10)}
 	w.WriteHeader(http.StatusOK)
 	if r.Method == http.MethodGet {
-		// sendfile in slices: each system call then moves what fits the
-		// caches, where one call for the whole file is slower on loopback
-		// and holds the thread longer. A failure here is the client's:
+		// Through ReadFrom: sendfile. (Slices of 256 KiB, as lighttpd
+		// sends, measured no faster here.) A failure is the client's:
 		// the answer has begun.
-		for left := info.Size; left > 0; {
-			n, err := io.CopyN(w, f, min(left, sendSlice))
-			left -= n
-			if err != nil {
-				break
-			}
-		}
+		io.CopyN(w, f, info.Size)
 	}
 	return nil
 }
-
-// sendSlice is the most one sendfile call of a GET moves.
-const sendSlice = 256 << 10
 
 // plainGet reports whether a GET or HEAD asks for the whole current body
 // with no condition that ServeContent would have to weigh.
