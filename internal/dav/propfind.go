@@ -454,11 +454,12 @@ func (pw *propWriter) writeWith(p string, info storage.Info, dead []props.Proper
 		return pw.writeGeneral(p, info, dead)
 	}
 	pw.out = pw.render(pw.out[:0], p, info, dead)
-	if cap(pw.out) > 1<<20 {
-		defer func() { pw.out = nil }() // do not keep one huge response's buffer
-	}
 	pw.n++
-	return pw.ms.WriteEncoded(pw.out)
+	err := pw.ms.WriteEncoded(pw.out)
+	if cap(pw.out) > 1<<20 {
+		pw.out = nil // do not keep one huge response's buffer
+	}
+	return err
 }
 
 // The fixed parts of a rendered response.

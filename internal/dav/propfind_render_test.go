@@ -254,3 +254,31 @@ func TestChildOf(t *testing.T) {
 		}
 	}
 }
+
+// FuzzRender: for any resource name, ETag, modification time and dead
+// property, render writes what writeGeneral writes, for every kind of
+// request.
+func FuzzRender(f *testing.F) {
+	f.Add("f000011.txt", `"e3fe0-40-18ea32d70c69b919"`, int64(1772532000), false, "urn:x", "color", "fr", "rouge")
+	f.Add("Café & co", "", int64(-1), true, "DAV:", "displayname", "", "x &amp; y")
+	f.Add("a\x00b\xff", "W/\"<&>\"", int64(1<<40), false, "", "0bad", "\"", "")
+	h := New(Config{FS: quotaMem{storage.NewMem()}, Locks: lock.NewMemory(lock.Options{}), Props: props.NewMemory(), Prefix: "/dav",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	f.Fuzz(func(t *testing.T, name, etag string, sec int64, dir bool, space, local, lang, inner string) {
+		info := storage.Info{Name: name, Path: "/d/" + name, ModTime: time.Unix(sec, 0), IsDir: dir, ETag: etag, Size: sec}
+		var dead []props.Property
+		if local != "" {
+			dead = []props.Property{{Name: xml.Name{Space: space, Local: local}, Lang: lang, Inner: []byte(multistatus.AppendText(nil, inner))}}
+		}
+		for _, req := range []propfindRequest{
+			{kind: allProp},
+			{kind: propName},
+			{kind: namedProps, names: []xml.Name{davName("getetag"), davName("displayname"), {Space: space, Local: local}, davName("quota-used-bytes")}},
+		} {
+			general := renderOne(t, h, req, info.Path, info, dead, false)
+			if fast := renderOne(t, h, req, info.Path, info, dead, true); !bytes.Equal(fast, general) {
+				t.Fatalf("render differs from the general path\n got %s\nwant %s", fast, general)
+			}
+		}
+	})
+}
