@@ -248,7 +248,7 @@ func (f *failWriter) Write(p []byte) (int, error) {
 
 func TestWriterDestinationError(t *testing.T) {
 	w := NewWriter(&failWriter{})
-	r := okResponse("/" + strings.Repeat("x", 40<<10)) // larger than the buffer
+	r := okResponse("/" + strings.Repeat("x", outBuf+1)) // larger than the buffer
 	err := w.Write(&r)
 	if !errors.Is(err, errBroken) {
 		t.Fatalf("Write = %v, want the destination's error", err)
