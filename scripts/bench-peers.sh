@@ -15,7 +15,8 @@
 # Environment:
 #   SERVERS    comma-separated, in column order (default: all):
 #              davit,davit-nosync,apache,nginx,lighttpd,rclone,xnet,floor
-#              (davit-nosync is Davit with --no-sync; it runs the PUT only;
+#              (davit-nosync is Davit with --no-sync; it runs the PUT and the
+#              mixed load only;
 #              floor is bench/floor, not a peer: net/http answering from
 #              memory, the most a net/http server can do here; it runs GET
 #              4 KiB and PROPFIND Depth 0 only)
@@ -193,8 +194,11 @@ targets=()
 failed=()
 for s in "${servers[@]}"; do
   only=
-  if [ "$s" = davit-nosync ]; then # the PUT is what --no-sync changes
-    if [ -z "$WORKLOADS" ] || [[ ",$WORKLOADS," == *,put1m,* ]]; then only=put1m; else continue; fi
+  if [ "$s" = davit-nosync ]; then # the PUTs are what --no-sync changes
+    for w in put1m mixed; do
+      if [ -z "$WORKLOADS" ] || [[ ",$WORKLOADS," == *,$w,* ]]; then only=${only:+$only+}$w; fi
+    done
+    [ -n "$only" ] || continue
   fi
   if [ "$s" = floor ]; then # the reference answers GET 4 KiB and PROPFIND Depth 0 only
     for w in get4k pf0-all pf0-named; do
