@@ -39,6 +39,8 @@ func (l *LocalFS) readDir(ctx context.Context, rel, prefix string, yield func(In
 	defer direntBufs.Put(bp)
 	buf := *bp
 	var st unix.Stat_t
+	var scratchArr [512]byte // where each entry's Path and ETag are built
+	scratch := scratchArr[:0]
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -92,7 +94,9 @@ func (l *LocalFS) readDir(ctx context.Context, rel, prefix string, yield func(In
 					continue
 				}
 			}
-			if !yield(m.info(prefix+string(base)), nil) {
+			var in Info
+			in, scratch = m.infoIn(prefix, base, scratch)
+			if !yield(in, nil) {
 				return nil
 			}
 		}

@@ -425,16 +425,38 @@ func (m meta) info(name string) Info {
 	}
 	if !in.IsDir {
 		in.Size = m.size
-		b := make([]byte, 0, 3*16+4)
-		b = append(b, '"')
-		b = strconv.AppendUint(b, m.ino, 16)
-		b = append(b, '-')
-		b = strconv.AppendUint(b, uint64(in.Size), 16)
-		b = append(b, '-')
-		b = strconv.AppendUint(b, uint64(in.ModTime.UnixNano()), 16)
-		in.ETag = string(append(b, '"'))
+		var b [3*16 + 4]byte
+		in.ETag = string(m.appendETag(b[:0]))
 	}
 	return in
+}
+
+// infoIn is info(prefix + base) for an entry of a listing, with one
+// allocation: Path, Name and ETag are slices of one string, built in
+// scratch (returned, to be reused for the next entry).
+func (m meta) infoIn(prefix string, base []byte, scratch []byte) (Info, []byte) {
+	b := append(append(scratch[:0], prefix...), base...)
+	n := len(b)
+	if !m.isDir {
+		b = m.appendETag(b)
+	}
+	s := string(b)
+	in := Info{Name: s[len(prefix):n], Path: s[:n], ModTime: m.mtime, IsDir: m.isDir}
+	if !m.isDir {
+		in.Size, in.ETag = m.size, s[n:]
+	}
+	return in, b
+}
+
+// appendETag appends the ETag of a file with this metadata to b.
+func (m meta) appendETag(b []byte) []byte {
+	b = append(b, '"')
+	b = strconv.AppendUint(b, m.ino, 16)
+	b = append(b, '-')
+	b = strconv.AppendUint(b, uint64(m.size), 16)
+	b = append(b, '-')
+	b = strconv.AppendUint(b, uint64(m.mtime.UnixNano()), 16)
+	return append(b, '"')
 }
 
 // wrap adds op and name to err (nil stays nil) and, when err is an OS
