@@ -197,14 +197,7 @@ func TestETagChangesOnEveryWrite(t *testing.T) {
 			m.Now = func() time.Time { return frozen }
 			return m
 		},
-		"local": func(t *testing.T) storage.FS {
-			l, err := storage.NewLocal(t.TempDir(), storage.LocalOptions{NoSync: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { l.Close() })
-			return l
-		},
+		"local": newLocalNoSync,
 	}
 	for name, mk := range backends {
 		t.Run(name, func(t *testing.T) {
@@ -261,14 +254,7 @@ func TestETagChangesOnEveryWrite(t *testing.T) {
 func TestGetPlainMatchesServeContent(t *testing.T) {
 	backends := map[string]func(t *testing.T) storage.FS{
 		"mem": func(t *testing.T) storage.FS { return storage.NewMem() },
-		"local": func(t *testing.T) storage.FS {
-			l, err := storage.NewLocal(t.TempDir(), storage.LocalOptions{NoSync: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { l.Close() })
-			return l
-		},
+		"local": newLocalNoSync,
 	}
 	past := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC).Format(http.TimeFormat)
 	for bname, mk := range backends {
@@ -317,4 +303,15 @@ func TestGetContentLanguage(t *testing.T) {
 			t.Errorf("%s: Content-Language %q, want fr", m, got)
 		}
 	}
+}
+
+// newLocalNoSync returns a LocalFS without syncing on a fresh folder,
+// closed when the test ends.
+func newLocalNoSync(t *testing.T) storage.FS {
+	l, err := storage.NewLocal(t.TempDir(), storage.LocalOptions{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
 }
