@@ -253,7 +253,7 @@ func TestETagChangesOnEveryWrite(t *testing.T) {
 // threshold-sized and large files, on both backends.
 func TestGetPlainMatchesServeContent(t *testing.T) {
 	backends := map[string]func(t *testing.T) storage.FS{
-		"mem": func(t *testing.T) storage.FS { return storage.NewMem() },
+		"mem":   func(t *testing.T) storage.FS { return storage.NewMem() },
 		"local": newLocalNoSync,
 	}
 	past := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC).Format(http.TimeFormat)
