@@ -150,9 +150,9 @@ func (h *Handler) propfind(w http.ResponseWriter, r *http.Request, p string) err
 		}
 	}
 	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
-	w.WriteHeader(http.StatusMultiStatus)
 	pw := propWriters.Get().(*propWriter)
-	pw.reset(h, ctx, req, w)
+	pw.lazy = lazy207{w: w}
+	pw.reset(h, ctx, req, &pw.lazy)
 	done := false
 	defer func() {
 		if done {
@@ -173,11 +173,46 @@ func (h *Handler) propfind(w http.ResponseWriter, r *http.Request, p string) err
 			panic(http.ErrAbortHandler)
 		}
 	}
+	pw.lazy.last = true
 	if err := pw.ms.Close(); err != nil {
 		panic(http.ErrAbortHandler)
 	}
+	pw.lazy.start(false, 0) // in case nothing was written
 	done = true
 	return nil
+}
+
+// lazy207 sends the 207's status and headers with the first bytes of the
+// body. When the whole document reaches it in its last write (it fitted
+// the Multi-Status writer's buffer), the answer gets a Content-Length and
+// leaves unchunked, in one socket write fewer; a longer one is chunked as
+// it streams.
+type lazy207 struct {
+	w       http.ResponseWriter
+	started bool
+	last    bool // the next write ends the document
+}
+
+func (l *lazy207) start(whole bool, n int) {
+	if l.started {
+		return
+	}
+	l.started = true
+	if whole {
+		l.w.Header().Set("Content-Length", strconv.Itoa(n))
+	}
+	l.w.WriteHeader(http.StatusMultiStatus)
+}
+
+func (l *lazy207) Write(p []byte) (int, error) {
+	l.start(l.last, len(p))
+	return l.w.Write(p)
+}
+
+// Flush sends the status and what is written so far.
+func (l *lazy207) Flush() {
+	l.start(false, 0)
+	http.NewResponseController(l.w).Flush()
 }
 
 // propWriters keeps propWriters, with their buffers, between requests: a
@@ -198,7 +233,7 @@ func (pw *propWriter) reset(h *Handler, ctx context.Context, req propfindRequest
 // release puts pw back in the pool, dropping what it refers to and any
 // buffer a large response made huge.
 func (pw *propWriter) release() {
-	pw.h, pw.ctx, pw.req, pw.ms = nil, nil, propfindRequest{}, nil
+	pw.h, pw.ctx, pw.req, pw.ms, pw.lazy = nil, nil, propfindRequest{}, nil, lazy207{}
 	clear(pw.ok[:cap(pw.ok)])
 	clear(pw.miss[:cap(pw.miss)])
 	clear(pw.paths[:cap(pw.paths)])
@@ -241,6 +276,7 @@ func (h *Handler) countBelow(ctx context.Context, p string, limit int) bool {
 // propWriter builds and writes the responses of one PROPFIND, reusing its
 // buffers from one resource to the next.
 type propWriter struct {
+	lazy  lazy207 // the destination of ms
 	h     *Handler
 	ctx   context.Context
 	req   propfindRequest

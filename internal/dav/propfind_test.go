@@ -7,6 +7,7 @@ import (
 	"iter"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -339,5 +340,41 @@ func TestPropfindCollectionVanishes(t *testing.T) {
 	m = ms(t, e2.do("PROPFIND", "/dir", "", "Depth", "1"))
 	if got := hrefs(m); !slices.Equal(got, []string{"/dir/"}) {
 		t.Fatalf("Depth 1 on a vanished collection: %v", got)
+	}
+}
+
+// TestPropfindContentLength: an answer that fits the Multi-Status
+// writer's buffer goes out whole with a Content-Length equal to its body;
+// a longer one streams without one (chunked on the wire), and both are
+// complete documents.
+func TestPropfindContentLength(t *testing.T) {
+	e := newEnv(t)
+	e.mkcol("/small")
+	e.put("/small/a.txt", "x")
+	e.mkcol("/big")
+	for i := range 400 { // about 300 KiB of allprop answer
+		e.put(fmt.Sprintf("/big/file-%04d.txt", i), "x")
+	}
+	for _, tc := range []struct {
+		path    string
+		depth   string
+		n       int
+		hasSize bool
+	}{
+		{"/small/a.txt", "0", 1, true},
+		{"/small/", "1", 2, true},
+		{"/big/", "1", 401, false},
+	} {
+		w := e.must(http.StatusMultiStatus, "PROPFIND", tc.path, "", "Depth", tc.depth)
+		cl := w.Header().Get("Content-Length")
+		if tc.hasSize && cl != strconv.Itoa(w.Body.Len()) {
+			t.Errorf("%s: Content-Length %q for a body of %d bytes", tc.path, cl, w.Body.Len())
+		}
+		if !tc.hasSize && cl != "" {
+			t.Errorf("%s: Content-Length %q on a streamed answer", tc.path, cl)
+		}
+		if got := len(ms(t, w).Responses); got != tc.n {
+			t.Errorf("%s: %d responses, want %d", tc.path, got, tc.n)
+		}
 	}
 }
