@@ -347,10 +347,13 @@ func (e *engine) throughput(w *workload, targets []*target) []result {
 	for _, s := range sides {
 		s.window(e.warmup, false)
 	}
+	// Each round starts with the next server, so that no server always
+	// follows the same one (the machine's state after a slice, such as
+	// its caches and socket memory, is then shared out alike).
 	slice := min(e.slice, e.duration)
-	for n := time.Duration(0); n < e.duration; n += slice {
-		for _, s := range sides {
-			s.window(slice, true)
+	for n, round := time.Duration(0), 0; n < e.duration; n, round = n+slice, round+1 {
+		for i := range sides {
+			sides[(i+round)%len(sides)].window(slice, true)
 		}
 	}
 	for _, s := range sides {
