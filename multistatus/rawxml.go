@@ -194,11 +194,17 @@ func escapeText(buf *bytes.Buffer, s []byte) {
 }
 
 // appendText appends s escaped as escapeText does.
-func appendText[T string | []byte](b []byte, s T) []byte {
+func appendText[T string | []byte](b []byte, s T) []byte { return appendEscaped(b, s, &textSafe) }
+
+// appendEscaped appends s with every byte that safe does not mark written
+// as a reference (&, <, >, ", and \r, \n, \t, which reach here only from
+// attribute values) or, where XML cannot hold it (other control
+// characters, invalid UTF-8, U+FFFE and U+FFFF), replaced by U+FFFD.
+func appendEscaped[T string | []byte](b []byte, s T, safe *[256]bool) []byte {
 	last := 0
 	for i := 0; i < len(s); {
 		c := s[i]
-		if textSafe[c] {
+		if safe[c] {
 			i++
 			continue
 		}
@@ -211,8 +217,14 @@ func appendText[T string | []byte](b []byte, s T) []byte {
 			esc = "&lt;"
 		case c == '>':
 			esc = "&gt;"
+		case c == '"':
+			esc = "&quot;"
 		case c == '\r':
 			esc = "&#xD;"
+		case c == '\n':
+			esc = "&#xA;"
+		case c == '\t':
+			esc = "&#x9;"
 		case c < 0x20:
 			esc = "\uFFFD"
 		default:
@@ -274,49 +286,7 @@ func escapeAttr(buf *bytes.Buffer, s string) {
 }
 
 // appendAttr appends s escaped as escapeAttr does.
-func appendAttr(b []byte, s string) []byte {
-	last := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if attrSafe[c] {
-			i++
-			continue
-		}
-		var esc string
-		size := 1
-		switch {
-		case c == '&':
-			esc = "&amp;"
-		case c == '<':
-			esc = "&lt;"
-		case c == '>':
-			esc = "&gt;"
-		case c == '"':
-			esc = "&quot;"
-		case c == '\r':
-			esc = "&#xD;"
-		case c == '\n':
-			esc = "&#xA;"
-		case c == '\t':
-			esc = "&#x9;"
-		case c < 0x20:
-			esc = "\uFFFD"
-		default:
-			var r rune
-			r, size = utf8.DecodeRuneInString(s[i:])
-			if xmlChar(r, size) {
-				i += size
-				continue
-			}
-			esc = "\uFFFD"
-		}
-		b = append(b, s[last:i]...)
-		b = append(b, esc...)
-		i += size
-		last = i
-	}
-	return append(b, s[last:]...)
-}
+func appendAttr(b []byte, s string) []byte { return appendEscaped(b, s, &attrSafe) }
 
 // slab hands out copies of byte slices carved from shared chunks, so that
 // the many small values of a listing cost one allocation per chunk rather

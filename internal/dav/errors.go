@@ -128,7 +128,7 @@ func writeCondition(w http.ResponseWriter, status int, cond string, hrefs []stri
 		b = append(b, '>')
 		for _, hr := range hrefs {
 			b = append(b, "<D:href>"...)
-			b = appendEscaped(b, multistatus.EncodeHref(hr))
+			b = multistatus.AppendText(b, multistatus.EncodeHref(hr))
 			b = append(b, "</D:href>"...)
 		}
 		b = append(b, "</D:"+cond+">"...)

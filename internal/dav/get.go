@@ -2,7 +2,6 @@ package dav
 
 import (
 	"bufio"
-	"context"
 	"html"
 	"io"
 	"mime"
@@ -42,23 +41,6 @@ const smallFile = 16 << 10
 
 var smallBufs = sync.Pool{New: func() any { b := make([]byte, smallFile); return &b }}
 
-// open opens the file at p and describes it; a collection gives a nil
-// File and its Info.
-func (h *Handler) open(ctx context.Context, p string) (storage.File, storage.Info, error) {
-	if o, ok := h.fs.(storage.InfoOpener); ok {
-		return o.OpenInfo(ctx, p)
-	}
-	info, err := h.fs.Stat(ctx, p)
-	if err != nil || info.IsDir {
-		return nil, info, err
-	}
-	f, err := h.fs.Open(ctx, p)
-	if err != nil {
-		return nil, storage.Info{}, err
-	}
-	return f, info, nil
-}
-
 // get serves GET and HEAD. A plain request for the whole body (no Range,
 // no conditional header) is answered directly: the headers ServeContent
 // would send, then the body, read into memory when small and through
@@ -67,7 +49,7 @@ func (h *Handler) open(ctx context.Context, p string) (storage.File, storage.Inf
 // small HTML index, streamed.
 func (h *Handler) get(w http.ResponseWriter, r *http.Request, p string) error {
 	ctx := r.Context()
-	f, info, err := h.open(ctx, p)
+	f, info, err := storage.OpenInfo(ctx, h.fs, p)
 	if err != nil {
 		return err
 	}

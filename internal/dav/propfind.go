@@ -945,10 +945,10 @@ func (h *Handler) appendActiveLock(ctx context.Context, b []byte, l lock.Lock) [
 		b = strconv.AppendInt(b, int64(left/time.Second), 10)
 	}
 	b = append(b, "</D:timeout><D:locktoken><D:href>"...)
-	b = appendEscaped(b, l.Token)
+	b = multistatus.AppendText(b, l.Token)
 	b = append(b, "</D:href></D:locktoken><D:lockroot><D:href>"...)
 	info, err := h.fs.Stat(ctx, l.Root)
-	b = appendEscaped(b, h.href(l.Root, err == nil && info.IsDir))
+	b = multistatus.AppendText(b, h.href(l.Root, err == nil && info.IsDir))
 	b = append(b, "</D:href></D:lockroot></D:activelock>"...)
 	return b
 }

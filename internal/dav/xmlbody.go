@@ -40,22 +40,3 @@ func badXML(err error) error {
 }
 
 func isDAV(n xml.Name, local string) bool { return n.Space == "DAV:" && n.Local == local }
-
-// appendEscaped appends s escaped as XML character data.
-func appendEscaped(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '&':
-			b = append(b, "&amp;"...)
-		case '<':
-			b = append(b, "&lt;"...)
-		case '>':
-			b = append(b, "&gt;"...)
-		case '"':
-			b = append(b, "&quot;"...)
-		default:
-			b = append(b, c)
-		}
-	}
-	return b
-}

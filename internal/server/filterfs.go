@@ -106,18 +106,7 @@ func (f *filterFS) OpenInfo(ctx context.Context, name string) (storage.File, sto
 	if f.hidden(name) {
 		return nil, storage.Info{}, notFound(name)
 	}
-	if o, ok := f.FS.(storage.InfoOpener); ok {
-		return o.OpenInfo(ctx, name)
-	}
-	info, err := f.FS.Stat(ctx, name)
-	if err != nil || info.IsDir {
-		return nil, info, err
-	}
-	file, err := f.FS.Open(ctx, name)
-	if err != nil {
-		return nil, storage.Info{}, err
-	}
-	return file, info, nil
+	return storage.OpenInfo(ctx, f.FS, name)
 }
 
 var _ storage.InfoOpener = (*filterFS)(nil)

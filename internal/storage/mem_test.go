@@ -18,3 +18,13 @@ func TestMemNoDirRename(t *testing.T) {
 		return m
 	})
 }
+
+// TestMemPlain runs the suite on a MemFS seen through the FS interface
+// alone, so that the generic paths (storage.OpenInfo's Stat then Open)
+// are held to the same contract as the backends' own.
+func TestMemPlain(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T) storage.FS { return plainFS{storage.NewMem()} })
+}
+
+// plainFS hides every optional method of the FS it holds.
+type plainFS struct{ storage.FS }

@@ -136,6 +136,24 @@ type InfoOpener interface {
 	OpenInfo(ctx context.Context, name string) (File, Info, error)
 }
 
+// OpenInfo opens the file name of fsys for reading and describes it, in
+// one step when fsys is an InfoOpener and with Stat then Open otherwise;
+// the results are those of InfoOpener.OpenInfo.
+func OpenInfo(ctx context.Context, fsys FS, name string) (File, Info, error) {
+	if o, ok := fsys.(InfoOpener); ok {
+		return o.OpenInfo(ctx, name)
+	}
+	info, err := fsys.Stat(ctx, name)
+	if err != nil || info.IsDir {
+		return nil, info, err
+	}
+	f, err := fsys.Open(ctx, name)
+	if err != nil {
+		return nil, Info{}, err
+	}
+	return f, info, nil
+}
+
 // ValidName reports whether name has the form every FS method expects:
 // absolute, slash-separated and clean (no empty, "." or ".." elements, no
 // trailing slash except for the root "/" itself), without NUL bytes.

@@ -216,11 +216,12 @@ func testOpen(t *testing.T, fsys storage.FS) {
 
 // testOpenInfo checks storage.InfoOpener, for the backends that have it:
 // the same content, Info and errors as Stat then Open.
+// testOpenInfo checks storage.OpenInfo: the backend's own OpenInfo when it
+// is an InfoOpener, Stat then Open otherwise.
 func testOpenInfo(t *testing.T, fsys storage.FS) {
-	o, ok := fsys.(storage.InfoOpener)
-	if !ok {
-		t.Skip("the backend does not implement storage.InfoOpener")
-	}
+	o := openInfoFunc(func(ctx context.Context, name string) (storage.File, storage.Info, error) {
+		return storage.OpenInfo(ctx, fsys, name)
+	})
 	ctx := t.Context()
 	put(t, fsys, "/f", "hello world")
 	mkdir(t, fsys, "/d")
@@ -261,6 +262,12 @@ func testOpenInfo(t *testing.T, fsys storage.FS) {
 			}
 		}
 	}
+}
+
+type openInfoFunc func(ctx context.Context, name string) (storage.File, storage.Info, error)
+
+func (f openInfoFunc) OpenInfo(ctx context.Context, name string) (storage.File, storage.Info, error) {
+	return f(ctx, name)
 }
 
 func testPut(t *testing.T, fsys storage.FS) {
