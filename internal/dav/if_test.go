@@ -135,3 +135,55 @@ func TestIfHeaderPrefix(t *testing.T) {
 	e.must(http.StatusNoContent, "PUT", "/dav/locked", "y", "If", "</dav/locked> (<"+tok+">)")
 	e.must(http.StatusNoContent, "PUT", "/dav/locked", "z", "If", "<https://public.example/dav/locked> (<"+tok+">)")
 }
+
+// TestIfHeaderReads: RFC 4918 §10.4.1 makes no exception for reads. GET,
+// HEAD and PROPFIND (on a file and on a collection) answer 412 when no
+// state list matches, 400 for a malformed header, and as usual when one
+// matches; a lock token still held passes, a released one fails.
+func TestIfHeaderReads(t *testing.T) {
+	for _, tc := range []struct {
+		method, target, body string
+		hdr                  []string
+		ok                   int
+	}{
+		{"GET", "/f", "", nil, 200},
+		{"HEAD", "/f", "", nil, 200},
+		{"GET", "/col/", "", nil, 200},
+		{"PROPFIND", "/f", "", []string{"Depth", "0"}, 207},
+		{"PROPFIND", "/col/", "", []string{"Depth", "1"}, 207},
+		{"GET", "/f", "", []string{"Range", "bytes=0-0"}, 206},
+	} {
+		t.Run(tc.method+" "+tc.target+" "+strings.Join(tc.hdr, ":"), func(t *testing.T) {
+			e := newEnv(t)
+			e.put("/f", "f")
+			e.do("MKCOL", "/col", "")
+			tok := e.lock(tc.target, "0", lockExclusive)
+			etag := e.do("HEAD", tc.target, "").Header().Get("ETag")
+			for _, c := range []struct {
+				ifh  string
+				code int
+			}{
+				{`(["nope"])`, 412},
+				{"(<DAV:no-lock>)", 412},
+				{"(<urn:uuid:99999999-8888-7777-6666-555555555555>)", 412},
+				{"()", 400},
+				{`(Not ["nope"])`, tc.ok},
+				{"(<" + tok + ">)", tc.ok},
+				{"<" + tc.target + "> (<" + tok + ">)", tc.ok},
+				{"([" + etag + "])", tc.ok},
+			} {
+				if etag == "" && strings.HasPrefix(c.ifh, "([") {
+					continue // a collection has no entity tag
+				}
+				w := e.do(tc.method, tc.target, tc.body, append(tc.hdr, "If", c.ifh)...)
+				if w.Code != c.code {
+					t.Errorf("If: %s: %d, want %d\n%s", c.ifh, w.Code, c.code, w.Body)
+				}
+			}
+			e.must(http.StatusNoContent, "UNLOCK", tc.target, "", "Lock-Token", "<"+tok+">")
+			if w := e.do(tc.method, tc.target, tc.body, append(tc.hdr, "If", "(<"+tok+">)")...); w.Code != 412 {
+				t.Errorf("released token: %d, want 412", w.Code)
+			}
+		})
+	}
+}

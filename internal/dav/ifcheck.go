@@ -59,6 +59,16 @@ func (h *Handler) checkConditions(r *http.Request, p string, info storage.Info, 
 			return errorf(http.StatusPreconditionFailed, "", "If-None-Match failed")
 		}
 	}
+	return h.checkIf(r, p)
+}
+
+// checkIf evaluates the request's If header (RFC 4918 §10.4) on the
+// resource at p; a request whose state lists all fail is 412. Every method
+// that addresses a resource is held to it, reads included (§10.4.1 makes
+// no exception): a GET or PROPFIND that names a lock token or entity tag
+// the resource no longer has is refused rather than answered. A request
+// without the header costs one map lookup.
+func (h *Handler) checkIf(r *http.Request, p string) error {
 	ih, err := parseIf(r)
 	if err != nil {
 		return err

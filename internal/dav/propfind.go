@@ -140,6 +140,11 @@ func (h *Handler) propfind(w http.ResponseWriter, r *http.Request, p string) err
 	if err != nil {
 		return err
 	}
+	if _, ok := r.Header["If"]; ok {
+		if err := h.checkIf(r, p); err != nil {
+			return err
+		}
+	}
 	info, err := h.fs.Stat(ctx, p)
 	if err != nil {
 		return err
