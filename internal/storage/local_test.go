@@ -326,21 +326,6 @@ func must(t testing.TB, err error) {
 	}
 }
 
-func TestLocalQuota(t *testing.T) {
-	fs, err := storage.NewLocal(t.TempDir(), storage.LocalOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fs.Close()
-	avail, used, err := fs.Quota(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if avail <= 0 || used <= 0 {
-		t.Fatalf("Quota() = %d available, %d used; want both positive", avail, used)
-	}
-}
-
 // TestLocalStaged runs the suite with uploads staged in a hidden folder.
 func TestLocalStaged(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T) storage.FS {

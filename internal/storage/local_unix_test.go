@@ -3,6 +3,7 @@
 package storage_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -243,5 +244,20 @@ func TestLocalPutMtime(t *testing.T) {
 				t.Errorf("file time %v, Info %v (%v)", fi.ModTime(), in.ModTime, err)
 			}
 		}
+	}
+}
+
+func TestLocalQuota(t *testing.T) {
+	fs, err := storage.NewLocal(t.TempDir(), storage.LocalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fs.Close()
+	avail, used, err := fs.Quota(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if avail <= 0 || used <= 0 {
+		t.Fatalf("Quota() = %d available, %d used; want both positive", avail, used)
 	}
 }

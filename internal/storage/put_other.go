@@ -60,33 +60,47 @@ func (l *LocalFS) write(ctx context.Context, rel string, r io.Reader, opt PutOpt
 	if err := ctx.Err(); err != nil {
 		return meta{}, err
 	}
-	if err := commit(opt, func() error { return l.publish(tmp, rel) }); err != nil {
+	var copied os.FileInfo
+	if err := commit(opt, func() (err error) { copied, err = l.publish(tmp, rel, mtime); return err }); err != nil {
 		return meta{}, err
+	}
+	if copied != nil {
+		fi = copied // a new inode: its ETag is the copy's
 	}
 	return metaOf(fi), l.syncDir(dir)
 }
 
 // publish renames the staged file tmp to rel. Where the target lies on
 // another file system than the stage folder (a mount inside the served
-// folder), the content is copied beside the target first.
-func (l *LocalFS) publish(tmp, rel string) error {
+// folder), the content is copied beside the target first, with the
+// modification time mtime, and the copy's description is returned (nil
+// when the rename did it): the copy is another inode, so its ETag is not
+// the staged file's.
+func (l *LocalFS) publish(tmp, rel string, mtime time.Time) (os.FileInfo, error) {
 	err := l.root.Rename(tmp, rel)
 	if !errors.Is(err, syscall.EXDEV) {
-		return err
+		return nil, err
 	}
 	src, err := l.root.Open(tmp)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer src.Close()
 	beside := path.Join(path.Dir(rel), tempPrefix+strconv.FormatUint(rand.Uint64(), 36))
 	dst, err := l.root.OpenFile(beside, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	_, err = io.Copy(dst, src)
+	if err == nil {
+		err = l.root.Chtimes(beside, time.Time{}, mtime)
+	}
 	if err == nil && !l.noSync {
 		err = dst.Sync()
+	}
+	var fi os.FileInfo
+	if err == nil {
+		fi, err = dst.Stat()
 	}
 	if cerr := dst.Close(); err == nil {
 		err = cerr
@@ -96,8 +110,8 @@ func (l *LocalFS) publish(tmp, rel string) error {
 	}
 	if err != nil {
 		l.root.Remove(beside)
-		return err
+		return nil, err
 	}
 	l.root.Remove(tmp)
-	return nil
+	return fi, nil
 }
