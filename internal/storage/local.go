@@ -132,6 +132,12 @@ func (l *LocalFS) Stat(ctx context.Context, name string) (Info, error) {
 	if err != nil {
 		return Info{}, err
 	}
+	if in, done, err := l.statBeneath(name, rel); done {
+		if err != nil {
+			return Info{}, wrap("stat", name, true, err)
+		}
+		return in, nil
+	}
 	fi, err := l.root.Stat(rel)
 	if err != nil {
 		return Info{}, wrap("stat", name, true, err)
@@ -180,7 +186,7 @@ func (l *LocalFS) Open(ctx context.Context, name string) (File, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := l.root.OpenFile(rel, os.O_RDONLY|openFlags, 0)
+	f, err := l.openRead(rel)
 	if err != nil {
 		return nil, wrap("open", name, true, err)
 	}
@@ -207,7 +213,7 @@ func (l *LocalFS) OpenInfo(ctx context.Context, name string) (File, Info, error)
 	if err != nil {
 		return nil, Info{}, err
 	}
-	f, err := l.root.OpenFile(rel, os.O_RDONLY|openFlags, 0)
+	f, err := l.openRead(rel)
 	if err != nil {
 		return nil, Info{}, wrap("open", name, true, err)
 	}

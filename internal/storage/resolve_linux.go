@@ -1,0 +1,76 @@
+package storage
+
+import (
+	"io/fs"
+	"os"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// deepLevels is how deep a name must lie before LocalFS resolves it with
+// one openat2 call instead of os.Root's walk, which opens and closes every
+// folder on the way (BenchmarkResolve: Stat two levels down 5.1 -> 3.9 µs,
+// five levels down 13.6 -> 4.0 µs). At the top level the walk is a single
+// call already, and the walk stays the reference for what is allowed.
+const deepLevels = 2
+
+// beneath opens rel (a clean path relative to the root) with flags in one
+// openat2 call that follows symbolic links only while they stay inside the
+// root (RESOLVE_BENEATH), as os.Root does, when rel is deepLevels or more
+// down. done is false when the caller must walk through os.Root instead:
+// rel is shallower, openat2 is missing or refused, or it failed otherwise
+// than on a missing name (a link leading outside, a loop, a rename racing
+// the walk), whose error the walk words as the rest of LocalFS expects.
+func (l *LocalFS) beneath(rel string, flags int) (fd int, done bool, err error) {
+	if noOpenat2.Load() || strings.Count(rel, "/") < deepLevels-1 {
+		return -1, false, nil
+	}
+	how := unix.OpenHow{
+		Flags:   uint64(flags | unix.O_CLOEXEC),
+		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_MAGICLINKS,
+	}
+	for {
+		fd, err := unix.Openat2(int(l.top.Fd()), rel, &how)
+		switch err {
+		case nil:
+			return fd, true, nil
+		case unix.EINTR:
+			continue
+		case unix.ENOENT, unix.ENOTDIR, unix.EACCES:
+			return -1, true, &fs.PathError{Op: "openat2", Path: rel, Err: err}
+		case unix.ENOSYS, unix.EPERM:
+			noOpenat2.Store(true)
+		}
+		return -1, false, nil
+	}
+}
+
+// openRead opens rel to read, through beneath when it applies.
+func (l *LocalFS) openRead(rel string) (*os.File, error) {
+	if fd, done, err := l.beneath(rel, unix.O_RDONLY|openFlags); done {
+		if err != nil {
+			return nil, err
+		}
+		return os.NewFile(uintptr(fd), rel), nil
+	}
+	return l.root.OpenFile(rel, os.O_RDONLY|openFlags, 0)
+}
+
+// statBeneath describes rel through beneath (an O_PATH descriptor, which
+// opens nothing, and fstat) when it applies; done is false otherwise.
+func (l *LocalFS) statBeneath(name, rel string) (_ Info, done bool, err error) {
+	fd, done, err := l.beneath(rel, unix.O_PATH)
+	if !done || err != nil {
+		return Info{}, done, err
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return Info{}, true, &fs.PathError{Op: "fstat", Path: rel, Err: err}
+	}
+	if t := st.Mode & unix.S_IFMT; t != unix.S_IFDIR && t != unix.S_IFREG {
+		return Info{}, true, ErrPermission
+	}
+	return metaOfStat(&st).info(name), true, nil
+}

@@ -1,0 +1,205 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// TestBeneathMatchesWalk: names two or more levels down are resolved by
+// one openat2 call (beneath); anything it cannot decide goes to os.Root's
+// walk. For every kind of name (files and folders, links inside and out,
+// relative and absolute, final and in the middle, dangling, looping, a
+// fifo, a file used as a folder, missing names), Stat, Open and OpenInfo
+// must answer exactly as the walk alone does: the same Info, the same
+// error class, the same content.
+func TestBeneathMatchesWalk(t *testing.T) {
+	if noOpenat2.Load() {
+		t.Fatal("openat2 is not available here, so this test would compare the walk with itself")
+	}
+	base := t.TempDir()
+	root := filepath.Join(base, "root")
+	out := filepath.Join(base, "out")
+	for _, d := range []string{"a/b/c/sub/deeper", "a/b/c/empty"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write := func(p, s string) {
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(root, "a/b/c/f.txt"), "deep file")
+	write(filepath.Join(root, "a/b/c/sub/deeper/g.txt"), "deeper file")
+	write(filepath.Join(root, "a/b/file.txt"), "a file")
+	write(filepath.Join(out, "secret"), "outside")
+	links := map[string]string{
+		"a/b/in":        "c",                            // inside, relative
+		"a/b/up":        "../..",                        // back to the root
+		"a/b/out":       "../../../out",                 // leaves the root
+		"a/b/abs":       filepath.Join(root, "a"),       // absolute, pointing inside
+		"a/b/absout":    out,                            // absolute, pointing outside
+		"a/b/c/flink":   "f.txt",                        // final link to a file
+		"a/b/c/fout":    "../../../../out/secret",       // final link leaving the root
+		"a/b/c/dangle":  "nope",                         // dangling
+		"a/b/c/loop":    "loop",                         // a loop
+		"a/b/c/dlink":   "sub",                          // final link to a folder
+		"a/b/c/chain":   "../in/flink",                  // a link through links
+		"a/b/c/outgone": "../../../../out/missing/deep", // leaves the root, dangling
+	}
+	for name, target := range links {
+		if err := os.Symlink(target, filepath.Join(root, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := syscall.Mkfifo(filepath.Join(root, "a/b/c/fifo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	names := []string{
+		"/a/b/c", "/a/b/c/f.txt", "/a/b/c/sub", "/a/b/c/sub/deeper/g.txt", "/a/b/c/empty",
+		"/a/b/in/f.txt", "/a/b/in/sub/deeper", "/a/b/up/a/b/c/f.txt",
+		"/a/b/out/secret", "/a/b/abs/b/c/f.txt", "/a/b/absout/secret",
+		"/a/b/c/flink", "/a/b/c/fout", "/a/b/c/dangle", "/a/b/c/loop", "/a/b/c/dlink",
+		"/a/b/c/chain", "/a/b/c/outgone", "/a/b/c/fifo", "/a/b/c/loop/x",
+		"/a/b/file.txt/x", "/a/b/c/missing", "/a/b/c/missing/x/y", "/a/b/nope/f.txt",
+		"/a/b/c/dangle/x", "/a/b/out/secret/x",
+		"/a/b/file.txt", "/a/b", "/a/nope", "/a/b.txt/x",
+		"/a", "/nope", // at the top level: the walk either way
+	}
+
+	l, err := NewLocal(root, LocalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	ctx := context.Background()
+	describe := func(name string) string {
+		var b strings.Builder
+		in, err := l.Stat(ctx, name)
+		fmt.Fprintf(&b, "Stat: %s %s\n", infoString(in), errClass(err))
+		f, err := l.Open(ctx, name)
+		fmt.Fprintf(&b, "Open: %s %s\n", content(t, f), errClass(err))
+		f, in, err = l.OpenInfo(ctx, name)
+		fmt.Fprintf(&b, "OpenInfo: %s %s %s\n", content(t, f), infoString(in), errClass(err))
+		return b.String()
+	}
+	for _, name := range names {
+		fast := describe(name)
+		noOpenat2.Store(true)
+		walk := describe(name)
+		noOpenat2.Store(false)
+		if fast != walk {
+			t.Errorf("%s:\nopenat2:\n%swalk:\n%s", name, fast, walk)
+		}
+	}
+
+	// The shortcut was taken where it should be, and answered.
+	for _, c := range []struct {
+		rel  string
+		done bool
+	}{
+		{"a/b/c/f.txt", true}, {"a/b/c/missing", true}, {"a/b/file.txt/x", true},
+		{"a/b/out/secret", false}, {"a/b/absout/secret", false}, {"a/b/c/loop", false},
+		{"a/b/file.txt", true}, {"a/b", true}, {"a/nope", true}, {"a", false}, {"nope", false},
+	} {
+		fd, done, _ := l.beneath(c.rel, unix.O_PATH)
+		if fd >= 0 {
+			syscall.Close(fd)
+		}
+		if done != c.done {
+			t.Errorf("beneath(%q): done = %v, want %v", c.rel, done, c.done)
+		}
+	}
+}
+
+func infoString(in Info) string {
+	return fmt.Sprintf("{%q %q dir=%v size=%d etag=%q mtime=%d}", in.Name, in.Path, in.IsDir, in.Size, in.ETag, in.ModTime.UnixNano())
+}
+
+func errClass(err error) string {
+	if err == nil {
+		return "ok"
+	}
+	for _, s := range []error{ErrNotFound, ErrNotDir, ErrIsDir, ErrPermission, ErrInvalidName, ErrNotSupported} {
+		if errors.Is(err, s) {
+			return s.Error()
+		}
+	}
+	return "other error"
+}
+
+func content(t *testing.T, f File) string {
+	t.Helper()
+	if f == nil {
+		return "<no file>"
+	}
+	defer f.Close()
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return "read error"
+	}
+	return string(b)
+}
+
+// BenchmarkResolve: Stat and OpenInfo of a file one, two, three and five levels
+// down, with openat2 (beneath) and with os.Root's walk alone.
+func BenchmarkResolve(b *testing.B) {
+	root := b.TempDir()
+	dir := filepath.Join(root, "l1", "l2", "l3", "l4")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	names := map[int]string{1: "/f.txt", 2: "/l1/f.txt", 3: "/l1/l2/f.txt", 5: "/l1/l2/l3/l4/f.txt"}
+	for _, n := range names {
+		if err := os.WriteFile(filepath.Join(root, filepath.FromSlash(n)), []byte("x"), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	l, err := NewLocal(root, LocalOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	ctx := context.Background()
+	for _, depth := range []int{1, 2, 3, 5} {
+		for _, walk := range []bool{false, true} {
+			how := "openat2"
+			if walk {
+				how = "walk"
+			}
+			b.Run(fmt.Sprintf("Stat/depth%d/%s", depth, how), func(b *testing.B) {
+				noOpenat2.Store(walk)
+				defer noOpenat2.Store(false)
+				for b.Loop() {
+					if _, err := l.Stat(ctx, names[depth]); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run(fmt.Sprintf("OpenInfo/depth%d/%s", depth, how), func(b *testing.B) {
+				noOpenat2.Store(walk)
+				defer noOpenat2.Store(false)
+				for b.Loop() {
+					f, _, err := l.OpenInfo(ctx, names[depth])
+					if err != nil {
+						b.Fatal(err)
+					}
+					f.Close()
+				}
+			})
+		}
+	}
+}
