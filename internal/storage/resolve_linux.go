@@ -46,8 +46,21 @@ func (l *LocalFS) beneath(rel string, flags int) (fd int, done bool, err error) 
 	}
 }
 
-// openRead opens rel to read, through beneath when it applies.
+// openRead opens rel to read, through beneath when it applies. It looks
+// first: opening a device node runs its driver's open (a watchdog arms, a
+// tape rewinds) even when LocalFS then refuses the file, so anything but a
+// file or folder is refused unopened. The look follows links anywhere, but
+// only decides that refusal: a name it cannot describe (missing, or behind
+// a link leading out) goes on to the confined open, which words the error,
+// so no answer tells what lies outside the folder. Callers still check
+// what they opened.
 func (l *LocalFS) openRead(rel string) (*os.File, error) {
+	var st unix.Stat_t
+	if err := unix.Fstatat(int(l.top.Fd()), rel, &st, 0); err == nil {
+		if t := st.Mode & unix.S_IFMT; t != unix.S_IFREG && t != unix.S_IFDIR {
+			return nil, &fs.PathError{Op: "open", Path: rel, Err: ErrPermission}
+		}
+	}
 	if fd, done, err := l.beneath(rel, unix.O_RDONLY|openFlags); done {
 		if err != nil {
 			return nil, err

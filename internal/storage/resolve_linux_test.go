@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -200,6 +201,74 @@ func BenchmarkResolve(b *testing.B) {
 					f.Close()
 				}
 			})
+		}
+	}
+}
+
+// TestOpenRefusesUnopened: Open and OpenInfo refuse a name that is neither
+// file nor folder without opening it (opening a device node runs its
+// driver). A fifo stands for every such node here: the kernel's IN_OPEN
+// event, queued by open itself, tells whether it was opened, at the top
+// level, deep down and through a link.
+func TestOpenRefusesUnopened(t *testing.T) {
+	root := t.TempDir()
+	deep := filepath.Join(root, "a", "b")
+	if err := os.MkdirAll(deep, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{filepath.Join(root, "fifo"), filepath.Join(deep, "fifo")} {
+		if err := syscall.Mkfifo(p, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("b/fifo", filepath.Join(root, "a", "link")); err != nil {
+		t.Fatal(err)
+	}
+	in, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(in)
+	for _, d := range []string{root, deep} {
+		if _, err := unix.InotifyAddWatch(in, d, unix.IN_OPEN); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, err := NewLocal(root, LocalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	ctx := context.Background()
+	for _, name := range []string{"/fifo", "/a/b/fifo", "/a/link"} {
+		for _, walk := range []bool{false, true} {
+			noOpenat2.Store(walk)
+			if f, err := l.Open(ctx, name); !errors.Is(err, ErrPermission) {
+				t.Errorf("Open(%s): %v, want ErrPermission", name, err)
+				if f != nil {
+					f.Close()
+				}
+			}
+			if f, _, err := l.OpenInfo(ctx, name); !errors.Is(err, ErrPermission) {
+				t.Errorf("OpenInfo(%s): %v, want ErrPermission", name, err)
+				if f != nil {
+					f.Close()
+				}
+			}
+			noOpenat2.Store(false)
+			buf := make([]byte, 4096)
+			n, err := unix.Read(in, buf)
+			if err != nil && err != unix.EAGAIN {
+				t.Fatal(err)
+			}
+			for off := 0; off+unix.SizeofInotifyEvent <= n; {
+				ev := (*unix.InotifyEvent)(unsafe.Pointer(&buf[off]))
+				nameBytes := buf[off+unix.SizeofInotifyEvent : off+unix.SizeofInotifyEvent+int(ev.Len)]
+				if got := strings.TrimRight(string(nameBytes), "\x00"); got == "fifo" {
+					t.Errorf("%s (walk %v): the fifo was opened", name, walk)
+				}
+				off += unix.SizeofInotifyEvent + int(ev.Len)
+			}
 		}
 	}
 }

@@ -2,10 +2,18 @@
 
 package storage
 
-import "os"
+import (
+	"io/fs"
+	"os"
+)
 
-// openRead opens rel to read.
+// openRead opens rel to read. It looks first: opening a device node runs
+// its driver's open even when LocalFS then refuses the file, so anything
+// but a file or folder is refused unopened.
 func (l *LocalFS) openRead(rel string) (*os.File, error) {
+	if fi, err := l.root.Stat(rel); err == nil && !served(fi) {
+		return nil, &fs.PathError{Op: "open", Path: rel, Err: ErrPermission}
+	}
 	return l.root.OpenFile(rel, os.O_RDONLY|openFlags, 0)
 }
 
