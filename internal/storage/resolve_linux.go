@@ -23,7 +23,15 @@ const deepLevels = 2
 // than on a missing name (a link leading outside, a loop, a rename racing
 // the walk), whose error the walk words as the rest of LocalFS expects.
 func (l *LocalFS) beneath(rel string, flags int) (fd int, done bool, err error) {
-	if noOpenat2.Load() || strings.Count(rel, "/") < deepLevels-1 {
+	if strings.Count(rel, "/") < deepLevels-1 {
+		return -1, false, nil
+	}
+	return l.openat2(rel, flags)
+}
+
+// openat2 is beneath at any depth.
+func (l *LocalFS) openat2(rel string, flags int) (fd int, done bool, err error) {
+	if noOpenat2.Load() {
 		return -1, false, nil
 	}
 	how := unix.OpenHow{
@@ -47,19 +55,13 @@ func (l *LocalFS) beneath(rel string, flags int) (fd int, done bool, err error) 
 }
 
 // openRead opens rel to read, through beneath when it applies. It looks
-// first: opening a device node runs its driver's open (a watchdog arms, a
-// tape rewinds) even when LocalFS then refuses the file, so anything but a
-// file or folder is refused unopened. The look follows links anywhere, but
-// only decides that refusal: a name it cannot describe (missing, or behind
-// a link leading out) goes on to the confined open, which words the error,
-// so no answer tells what lies outside the folder. Callers still check
-// what they opened.
+// first (notServed): opening a device node runs its driver's open (a
+// watchdog arms, a tape rewinds) even when LocalFS then refuses the file,
+// so anything but a file or folder is refused unopened. Callers still
+// check what they opened.
 func (l *LocalFS) openRead(rel string) (*os.File, error) {
-	var st unix.Stat_t
-	if err := unix.Fstatat(int(l.top.Fd()), rel, &st, 0); err == nil {
-		if t := st.Mode & unix.S_IFMT; t != unix.S_IFREG && t != unix.S_IFDIR {
-			return nil, &fs.PathError{Op: "open", Path: rel, Err: ErrPermission}
-		}
+	if l.notServed(rel) {
+		return nil, &fs.PathError{Op: "open", Path: rel, Err: ErrPermission}
 	}
 	if fd, done, err := l.beneath(rel, unix.O_RDONLY|openFlags); done {
 		if err != nil {
@@ -82,8 +84,43 @@ func (l *LocalFS) statBeneath(name, rel string) (_ Info, done bool, err error) {
 	if err := unix.Fstat(fd, &st); err != nil {
 		return Info{}, true, &fs.PathError{Op: "fstat", Path: rel, Err: err}
 	}
-	if t := st.Mode & unix.S_IFMT; t != unix.S_IFDIR && t != unix.S_IFREG {
+	if !servedMode(st.Mode) {
 		return Info{}, true, ErrPermission
 	}
 	return metaOfStat(&st).info(name), true, nil
+}
+
+// notServed reports whether rel names, inside the folder, something other
+// than a file or a folder, without opening it. The look is confined as the
+// open is: at the top level one fstatat that does not follow a link;
+// deeper, or for a link, an O_PATH openat2 beneath the root (which opens
+// nothing) and fstat; without openat2, os.Root's walk. A name it cannot
+// describe (missing, behind a link leading out) is left to the open, which
+// words the error, so no answer tells what lies outside the folder.
+func (l *LocalFS) notServed(rel string) bool {
+	var st unix.Stat_t
+	if !strings.Contains(rel, "/") {
+		if err := unix.Fstatat(int(l.top.Fd()), rel, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return false
+		}
+		if st.Mode&unix.S_IFMT != unix.S_IFLNK {
+			return !servedMode(st.Mode)
+		}
+	}
+	fd, done, err := l.openat2(rel, unix.O_PATH)
+	if !done {
+		fi, err := l.root.Stat(rel)
+		return err == nil && !served(fi)
+	}
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	return unix.Fstat(fd, &st) == nil && !servedMode(st.Mode)
+}
+
+// servedMode is served for a stat mode.
+func servedMode(mode uint32) bool {
+	t := mode & unix.S_IFMT
+	return t == unix.S_IFREG || t == unix.S_IFDIR
 }

@@ -207,29 +207,41 @@ func BenchmarkResolve(b *testing.B) {
 
 // TestOpenRefusesUnopened: Open and OpenInfo refuse a name that is neither
 // file nor folder without opening it (opening a device node runs its
-// driver). A fifo stands for every such node here: the kernel's IN_OPEN
-// event, queued by open itself, tells whether it was opened, at the top
-// level, deep down and through a link.
+// driver), nor one outside the folder. A fifo stands for every such node
+// here: the kernel's IN_OPEN event, queued by open itself, tells whether
+// it was opened, at the top level, deep down, through links inside and
+// through links leading out.
 func TestOpenRefusesUnopened(t *testing.T) {
-	root := t.TempDir()
+	base := t.TempDir()
+	root, out := filepath.Join(base, "root"), filepath.Join(base, "out")
 	deep := filepath.Join(root, "a", "b")
-	if err := os.MkdirAll(deep, 0o755); err != nil {
-		t.Fatal(err)
+	for _, d := range []string{deep, out} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
-	for _, p := range []string{filepath.Join(root, "fifo"), filepath.Join(deep, "fifo")} {
+	for _, p := range []string{filepath.Join(root, "fifo"), filepath.Join(deep, "fifo"), filepath.Join(out, "fifo")} {
 		if err := syscall.Mkfifo(p, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := os.Symlink("b/fifo", filepath.Join(root, "a", "link")); err != nil {
-		t.Fatal(err)
+	for name, target := range map[string]string{
+		"a/link":   "b/fifo",                   // deep, inside
+		"toplink":  "a/b/fifo",                 // top level, inside
+		"outlink":  "../out/fifo",              // top level, leading out
+		"a/outdir": "../../out",                // a folder leading out
+		"abslink":  filepath.Join(out, "fifo"), // absolute, outside
+	} {
+		if err := os.Symlink(target, filepath.Join(root, name)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	in, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer unix.Close(in)
-	for _, d := range []string{root, deep} {
+	for _, d := range []string{root, deep, out} {
 		if _, err := unix.InotifyAddWatch(in, d, unix.IN_OPEN); err != nil {
 			t.Fatal(err)
 		}
@@ -240,7 +252,7 @@ func TestOpenRefusesUnopened(t *testing.T) {
 	}
 	defer l.Close()
 	ctx := context.Background()
-	for _, name := range []string{"/fifo", "/a/b/fifo", "/a/link"} {
+	for _, name := range []string{"/fifo", "/a/b/fifo", "/a/link", "/toplink", "/outlink", "/a/outdir/fifo", "/abslink"} {
 		for _, walk := range []bool{false, true} {
 			noOpenat2.Store(walk)
 			if f, err := l.Open(ctx, name); !errors.Is(err, ErrPermission) {
