@@ -132,18 +132,26 @@ func (l *LocalFS) Stat(ctx context.Context, name string) (Info, error) {
 	if err != nil {
 		return Info{}, err
 	}
-	if in, done, err := l.statBeneath(name, rel); done {
-		if err != nil {
-			return Info{}, wrap("stat", name, true, err)
-		}
-		return in, nil
-	}
-	fi, err := l.root.Stat(rel)
+	in, err := l.stat(name, rel)
 	if err != nil {
 		return Info{}, wrap("stat", name, true, err)
 	}
+	return in, nil
+}
+
+// stat describes rel, which the resource name is, following links that
+// stay inside; anything but a file or folder is ErrPermission. The error
+// is not wrapped.
+func (l *LocalFS) stat(name, rel string) (Info, error) {
+	if in, done, err := l.statBeneath(name, rel); done {
+		return in, err
+	}
+	fi, err := l.root.Stat(rel)
+	if err != nil {
+		return Info{}, err
+	}
 	if !served(fi) {
-		return Info{}, wrap("stat", name, true, ErrPermission)
+		return Info{}, ErrPermission
 	}
 	return newInfo(name, fi), nil
 }
@@ -255,16 +263,14 @@ func (l *LocalFS) Put(ctx context.Context, name string, r io.Reader, opt PutOpti
 // target checks that a file may be written at name (rel to the root) and
 // tells whether it would be created.
 func (l *LocalFS) target(op, name, rel string) (created bool, err error) {
-	fi, err := l.root.Stat(rel)
+	in, err := l.stat(name, rel)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return true, nil // the parent is checked when the temporary file is made
 	case err != nil:
 		return false, wrap(op, name, false, err)
-	case fi.IsDir():
+	case in.IsDir:
 		return false, wrap(op, name, false, ErrIsDir)
-	case !served(fi):
-		return false, wrap(op, name, false, ErrPermission)
 	}
 	return false, nil
 }
