@@ -130,6 +130,14 @@ func (s *Bolt) GetPage(ctx context.Context, paths []string) ([][]Property, error
 	}
 	err := s.view(func(b *bbolt.Bucket) error {
 		c := b.Cursor()
+		// One seek first: when no key starts with what all the paths
+		// share (a listing's page shares its folder), the whole page is
+		// without properties, and the seek per path is saved.
+		if common := commonPrefix(paths); common != "" {
+			if k, _ := c.Seek([]byte(common)); k == nil || !bytes.HasPrefix(k, []byte(common)) {
+				return nil
+			}
+		}
 		var pre []byte
 		for i, p := range paths {
 			pre = append(append(pre[:0], p...), 0)
@@ -147,6 +155,23 @@ func (s *Bolt) GetPage(ctx context.Context, paths []string) ([][]Property, error
 		return nil, err
 	}
 	return out, nil
+}
+
+// commonPrefix returns the longest prefix all of paths share.
+func commonPrefix(paths []string) string {
+	if len(paths) == 0 {
+		return ""
+	}
+	c := paths[0]
+	for _, p := range paths[1:] {
+		n := min(len(c), len(p))
+		i := 0
+		for i < n && c[i] == p[i] {
+			i++
+		}
+		c = c[:i]
+	}
+	return c
 }
 
 // Apply implements Store.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/xml"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"testing"
 	"time"
@@ -101,4 +102,67 @@ func BenchmarkGet(b *testing.B) {
 		defer db.Close()
 		run(b, newBolt(b, db))
 	})
+}
+
+// BenchmarkGetPage reads the properties of a 10,000-entry folder in pages
+// of 128 paths in the scattered order a directory listing gives, from a
+// store where another tree holds 10,000 resources with properties and, in
+// "1pct", one entry in 100 of the folder has some too ("none": the folder
+// has none, the common case in a store clients have written into).
+// Reported per path.
+func BenchmarkGetPage(b *testing.B) {
+	for _, every := range []int{100, 0} {
+		label := "1pct"
+		if every == 0 {
+			label = "none"
+		}
+		b.Run(label, func(b *testing.B) { benchGetPage(b, every) })
+	}
+}
+
+func benchGetPage(b *testing.B, every int) {
+	db := openDB(b, filepath.Join(b.TempDir(), "props.db"), true)
+	defer db.Close()
+	s := newBolt(b, db)
+	ctx := context.Background()
+	paths := make([]string, 10_000)
+	for i := range paths {
+		paths[i] = fmt.Sprintf("/dir/file-%05d.txt", i)
+	}
+	set := func(p string) {
+		err := s.Apply(ctx, p, []props.Patch{
+			{Prop: props.Property{Name: name("urn:schemas-microsoft-com:", "Win32FileAttributes"), Inner: []byte("00000020")}},
+			{Prop: props.Property{Name: name("http://example.com/ns", "comment"), Inner: []byte("a note")}},
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	want := 0
+	for i := 0; every > 0 && i < len(paths); i += every {
+		set(paths[i])
+		want += 2
+	}
+	for i := range 10_000 {
+		set(fmt.Sprintf("/other/%05d", i))
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	rng.Shuffle(len(paths), func(i, j int) { paths[i], paths[j] = paths[j], paths[i] })
+	b.ResetTimer()
+	for b.Loop() {
+		n := 0
+		for off := 0; off < len(paths); off += 128 {
+			page, err := s.GetPage(ctx, paths[off:min(off+128, len(paths))])
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, ps := range page {
+				n += len(ps)
+			}
+		}
+		if n != want {
+			b.Fatalf("%d properties, want %d", n, want)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(paths)), "ns/path")
 }

@@ -399,4 +399,30 @@ func testGetPage(t *testing.T, newS New) {
 	if _, err := s.GetPage(ctx, []string{"/ok", "relative"}); err == nil {
 		t.Error("GetPage with an invalid path succeeded")
 	}
+	// Pages whose paths share a folder, as a listing's do: with properties
+	// on one member only, on the folder's neighbours only (a name that
+	// extends the shared part), and on none.
+	mustApply(t, s, "/d/f2", set("urn:x", "n", "5"))
+	mustApply(t, s, "/d/f10x", set("urn:x", "n", "6"))
+	mustApply(t, s, "/e0", set("urn:x", "n", "7"))
+	for _, pg := range []struct {
+		paths []string
+		want  []int
+	}{
+		{[]string{"/d/f1", "/d/f2", "/d/f3"}, []int{0, 1, 0}},
+		{[]string{"/d/f10", "/d/f11", "/d/f1"}, []int{0, 0, 0}},
+		{[]string{"/e/a", "/e/b"}, []int{0, 0}},
+		{[]string{"/e"}, []int{0}},
+		{[]string{"/d/f2", "/d/f2"}, []int{1, 1}},
+	} {
+		page, err := s.GetPage(ctx, pg.paths)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, p := range pg.paths {
+			if len(page[i]) != pg.want[i] {
+				t.Errorf("GetPage(%q): %d properties for %s, want %d", pg.paths, len(page[i]), p, pg.want[i])
+			}
+		}
+	}
 }
