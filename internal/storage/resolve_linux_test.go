@@ -59,15 +59,22 @@ func TestBeneathMatchesWalk(t *testing.T) {
 		"a/b/c/dlink":   "sub",                          // final link to a folder
 		"a/b/c/chain":   "../in/flink",                  // a link through links
 		"a/b/c/outgone": "../../../../out/missing/deep", // leaves the root, dangling
+		"toplink":       "a/b/c/f.txt",                  // top level, inside
+		"topdir":        "a/b",                          // top level, to a folder
+		"topout":        "../out/secret",                // top level, leaving
+		"topdangle":     "nope",                         // top level, dangling
 	}
 	for name, target := range links {
 		if err := os.Symlink(target, filepath.Join(root, name)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := syscall.Mkfifo(filepath.Join(root, "a/b/c/fifo"), 0o644); err != nil {
-		t.Fatal(err)
+	for _, f := range []string{"a/b/c/fifo", "topfifo"} {
+		if err := syscall.Mkfifo(filepath.Join(root, f), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
+	write(filepath.Join(root, "top.txt"), "top file")
 
 	names := []string{
 		"/a/b/c", "/a/b/c/f.txt", "/a/b/c/sub", "/a/b/c/sub/deeper/g.txt", "/a/b/c/empty",
@@ -78,7 +85,8 @@ func TestBeneathMatchesWalk(t *testing.T) {
 		"/a/b/file.txt/x", "/a/b/c/missing", "/a/b/c/missing/x/y", "/a/b/nope/f.txt",
 		"/a/b/c/dangle/x", "/a/b/out/secret/x",
 		"/a/b/file.txt", "/a/b", "/a/nope", "/a/b.txt/x",
-		"/a", "/nope", // at the top level: the walk either way
+		"/a", "/nope", "/top.txt", "/toplink", "/topdir", "/topdir/c/f.txt", "/topout",
+		"/topdangle", "/topfifo", "/", // at the top level
 	}
 
 	l, err := NewLocal(root, LocalOptions{})
@@ -99,9 +107,9 @@ func TestBeneathMatchesWalk(t *testing.T) {
 	}
 	for _, name := range names {
 		fast := describe(name)
-		noOpenat2.Store(true)
+		walkOnly.Store(true)
 		walk := describe(name)
-		noOpenat2.Store(false)
+		walkOnly.Store(false)
 		if fast != walk {
 			t.Errorf("%s:\nopenat2:\n%swalk:\n%s", name, fast, walk)
 		}
@@ -182,8 +190,8 @@ func BenchmarkResolve(b *testing.B) {
 				how = "walk"
 			}
 			b.Run(fmt.Sprintf("Stat/depth%d/%s", depth, how), func(b *testing.B) {
-				noOpenat2.Store(walk)
-				defer noOpenat2.Store(false)
+				walkOnly.Store(walk)
+				defer walkOnly.Store(false)
 				for b.Loop() {
 					if _, err := l.Stat(ctx, names[depth]); err != nil {
 						b.Fatal(err)
@@ -191,8 +199,8 @@ func BenchmarkResolve(b *testing.B) {
 				}
 			})
 			b.Run(fmt.Sprintf("OpenInfo/depth%d/%s", depth, how), func(b *testing.B) {
-				noOpenat2.Store(walk)
-				defer noOpenat2.Store(false)
+				walkOnly.Store(walk)
+				defer walkOnly.Store(false)
 				for b.Loop() {
 					f, _, err := l.OpenInfo(ctx, names[depth])
 					if err != nil {
@@ -254,7 +262,7 @@ func TestOpenRefusesUnopened(t *testing.T) {
 	ctx := context.Background()
 	for _, name := range []string{"/fifo", "/a/b/fifo", "/a/link", "/toplink", "/outlink", "/a/outdir/fifo", "/abslink"} {
 		for _, walk := range []bool{false, true} {
-			noOpenat2.Store(walk)
+			walkOnly.Store(walk)
 			if f, err := l.Open(ctx, name); !errors.Is(err, ErrPermission) {
 				t.Errorf("Open(%s): %v, want ErrPermission", name, err)
 				if f != nil {
@@ -267,7 +275,7 @@ func TestOpenRefusesUnopened(t *testing.T) {
 					f.Close()
 				}
 			}
-			noOpenat2.Store(false)
+			walkOnly.Store(false)
 			if n := fifoOpens(t, in); n > 0 {
 				t.Errorf("%s (walk %v): the fifo was opened", name, walk)
 			}
