@@ -84,10 +84,12 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request, p string) error {
 		bp := smallBufs.Get().(*[]byte)
 		defer smallBufs.Put(bp)
 		// One byte more than announced tells a file that grew since it
-		// was described; then the general path sends what is there.
+		// was described; then the general path sends what is there. A
+		// read that returns the announced size, short of the buffer, has
+		// met the end of a regular file: no second read to be told so.
 		buf := (*bp)[:min(info.Size+1, smallFile)]
-		n, err := io.ReadFull(f, buf)
-		if (err == io.ErrUnexpectedEOF || err == io.EOF) && int64(n) == info.Size {
+		n, err := io.ReadAtLeast(f, buf, int(max(info.Size, 1)))
+		if int64(n) == info.Size && (err == nil || err == io.ErrUnexpectedEOF || err == io.EOF) {
 			hd["Content-Length"] = []string{strconv.Itoa(n)}
 			w.WriteHeader(http.StatusOK)
 			w.Write(buf[:n])
