@@ -1,6 +1,7 @@
 package dav_test
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strconv"
@@ -314,4 +315,52 @@ func newLocalNoSync(t *testing.T) storage.FS {
 	}
 	t.Cleanup(func() { l.Close() })
 	return l
+}
+
+// staleFS describes every file as delta bytes longer or shorter than it
+// is, as if it had changed between its description and its reading.
+type staleFS struct {
+	storage.FS
+	delta int64
+}
+
+func (s staleFS) OpenInfo(ctx context.Context, name string) (storage.File, storage.Info, error) {
+	f, in, err := storage.OpenInfo(ctx, s.FS, name)
+	if err == nil && !in.IsDir {
+		in.Size += s.delta
+	}
+	return f, in, err
+}
+
+// TestGetFileChangedSinceDescribed: a small file that grew or shrank
+// between its description and its reading is not cut to, or padded out
+// to, the described size: the GET sends what the file holds, with its
+// length.
+func TestGetFileChangedSinceDescribed(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		size  int
+		delta int64
+	}{
+		{"grew", 4096, -10},
+		{"grew from empty", 5, -5},
+		{"shrank", 4096, 10},
+		{"shrank to empty", 0, 3},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			mem := storage.NewMem()
+			e := newEnv(t, func(cfg *dav.Config) { cfg.FS = staleFS{FS: mem, delta: c.delta} })
+			body := strings.Repeat("x", c.size)
+			if _, _, err := mem.Put(context.Background(), "/f", strings.NewReader(body), storage.PutOptions{ExpectedSize: int64(c.size)}); err != nil {
+				t.Fatal(err)
+			}
+			w := e.do("GET", "/f", "")
+			if w.Code != http.StatusOK || w.Body.String() != body {
+				t.Fatalf("status %d, %d bytes; want 200 and the %d bytes the file holds", w.Code, w.Body.Len(), c.size)
+			}
+			if cl := w.Header().Get("Content-Length"); cl != "" && cl != strconv.Itoa(c.size) {
+				t.Errorf("Content-Length %s for %d bytes", cl, c.size)
+			}
+		})
+	}
 }
