@@ -49,10 +49,8 @@ var smallBufs = sync.Pool{New: func() any { b := make([]byte, smallFile); return
 // small HTML index, streamed.
 func (h *Handler) get(w http.ResponseWriter, r *http.Request, p string) error {
 	ctx := r.Context()
-	if _, ok := r.Header["If"]; ok {
-		if err := h.checkIf(r, p); err != nil {
-			return err
-		}
+	if err := h.checkIf(r, p); err != nil {
+		return err
 	}
 	f, info, err := storage.OpenInfo(ctx, h.fs, p)
 	if err != nil {

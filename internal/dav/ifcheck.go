@@ -69,6 +69,9 @@ func (h *Handler) checkConditions(r *http.Request, p string, info storage.Info, 
 // the resource no longer has is refused rather than answered. A request
 // without the header costs one map lookup.
 func (h *Handler) checkIf(r *http.Request, p string) error {
+	if len(r.Header["If"]) == 0 {
+		return nil
+	}
 	ih, err := parseIf(r)
 	if err != nil {
 		return err

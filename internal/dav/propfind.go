@@ -140,10 +140,8 @@ func (h *Handler) propfind(w http.ResponseWriter, r *http.Request, p string) err
 	if err != nil {
 		return err
 	}
-	if _, ok := r.Header["If"]; ok {
-		if err := h.checkIf(r, p); err != nil {
-			return err
-		}
+	if err := h.checkIf(r, p); err != nil {
+		return err
 	}
 	info, err := h.fs.Stat(ctx, p)
 	if err != nil {

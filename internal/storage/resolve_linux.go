@@ -77,39 +77,12 @@ func (l *LocalFS) openRead(rel string) (*os.File, error) {
 	return l.root.OpenFile(rel, os.O_RDONLY|openFlags, 0)
 }
 
-// statBeneath describes rel through beneath (an O_PATH descriptor, which
-// opens nothing, and fstat) when it applies; done is false otherwise.
-//
-// A name at the top level is one fstatat on the root descriptor that does
-// not follow a link, with no allocation (os.Root's Stat allocates its
-// FileInfo); a link there is left to the walk, which follows it inside.
+// statBeneath describes rel without the walk when it can (describe);
+// done is false when the walk must decide.
 func (l *LocalFS) statBeneath(name, rel string) (_ Info, done bool, err error) {
-	if walkOnly.Load() {
-		return Info{}, false, nil
-	}
 	var st unix.Stat_t
-	if !strings.Contains(rel, "/") {
-		var buf [256]byte
-		if len(rel) >= len(buf) {
-			return Info{}, false, nil
-		}
-		n := copy(buf[:], rel)
-		buf[n] = 0
-		switch err := fstatat(int(l.top.Fd()), buf[:n+1], &st); {
-		case err == unix.ENOENT:
-			return Info{}, true, &fs.PathError{Op: "fstatat", Path: rel, Err: err}
-		case err != nil, st.Mode&unix.S_IFMT == unix.S_IFLNK:
-			return Info{}, false, nil
-		}
-	} else {
-		fd, done, err := l.beneath(rel, unix.O_PATH)
-		if !done || err != nil {
-			return Info{}, done, err
-		}
-		defer unix.Close(fd)
-		if err := unix.Fstat(fd, &st); err != nil {
-			return Info{}, true, &fs.PathError{Op: "fstat", Path: rel, Err: err}
-		}
+	if done, err := l.describe(rel, &st); !done || err != nil {
+		return Info{}, done, err
 	}
 	if !servedMode(st.Mode) {
 		return Info{}, true, ErrPermission
@@ -118,32 +91,53 @@ func (l *LocalFS) statBeneath(name, rel string) (_ Info, done bool, err error) {
 }
 
 // notServed reports whether rel names, inside the folder, something other
-// than a file or a folder, without opening it. The look is confined as the
-// open is: at the top level one fstatat that does not follow a link;
-// deeper, or for a link, an O_PATH openat2 beneath the root (which opens
-// nothing) and fstat; without openat2, os.Root's walk. A name it cannot
-// describe (missing, behind a link leading out) is left to the open, which
-// words the error, so no answer tells what lies outside the folder.
+// than a file or a folder, without opening it: through describe, or the
+// walk where describe cannot decide. A name neither can describe (missing,
+// behind a link leading out) is left to the open, which words the error,
+// so no answer tells what lies outside the folder.
 func (l *LocalFS) notServed(rel string) bool {
 	var st unix.Stat_t
-	if !strings.Contains(rel, "/") && !walkOnly.Load() {
-		if err := unix.Fstatat(int(l.top.Fd()), rel, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-			return false
-		}
-		if st.Mode&unix.S_IFMT != unix.S_IFLNK {
-			return !servedMode(st.Mode)
-		}
-	}
-	fd, done, err := l.openat2(rel, unix.O_PATH)
+	done, err := l.describe(rel, &st)
 	if !done {
 		fi, err := l.root.Stat(rel)
 		return err == nil && !served(fi)
 	}
-	if err != nil {
-		return false
+	return err == nil && !servedMode(st.Mode)
+}
+
+// describe fills st with what rel names, following links only while they
+// stay inside the root, without opening it and without os.Root's walk: at
+// the top level one fstatat on the root descriptor that does not follow a
+// link, into a stack buffer (os.Root's Stat allocates its FileInfo); below
+// it, or for a link there, an O_PATH openat2 beneath the root (which opens
+// nothing) and fstat. done is false when the walk must decide (see
+// openat2), or when a test hook sends every name through the walk.
+func (l *LocalFS) describe(rel string, st *unix.Stat_t) (done bool, err error) {
+	if walkOnly.Load() {
+		return false, nil
+	}
+	if !strings.Contains(rel, "/") && len(rel) < 255 {
+		var buf [256]byte
+		n := copy(buf[:], rel)
+		buf[n] = 0
+		switch err := fstatat(int(l.top.Fd()), buf[:n+1], st); {
+		case err == unix.ENOENT:
+			return true, &fs.PathError{Op: "fstatat", Path: rel, Err: err}
+		case err != nil:
+			return false, nil
+		case st.Mode&unix.S_IFMT != unix.S_IFLNK:
+			return true, nil
+		}
+	}
+	fd, done, err := l.openat2(rel, unix.O_PATH)
+	if !done || err != nil {
+		return done, err
 	}
 	defer unix.Close(fd)
-	return unix.Fstat(fd, &st) == nil && !servedMode(st.Mode)
+	if err := unix.Fstat(fd, st); err != nil {
+		return true, &fs.PathError{Op: "fstat", Path: rel, Err: err}
+	}
+	return true, nil
 }
 
 // servedMode is served for a stat mode.
