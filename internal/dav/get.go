@@ -39,11 +39,14 @@ var typeCache sync.Map // extension → media type
 // extra system calls of sendfile cost more than the copy.
 const smallFile = 16 << 10
 
-var smallBufs = sync.Pool{New: func() any { b := make([]byte, smallFile); return &b }}
+// smallBufs hold a small body and one byte more, which tells a file that
+// grew since it was described (storage.ReadWhole).
+var smallBufs = sync.Pool{New: func() any { b := make([]byte, smallFile+1); return &b }}
 
 // get serves GET and HEAD. A plain request for the whole body (no Range,
 // no conditional header) is answered directly: the headers ServeContent
-// would send, then the body, read into memory when small and through
+// would send, then the body, read whole into memory with the file's
+// description when small (storage.OpenInfo with a buffer), through
 // sendfile otherwise. Everything else goes through http.ServeContent:
 // ranges and conditional requests in RFC 9110 order. A collection gets a
 // small HTML index, streamed.
@@ -52,24 +55,44 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request, p string) error {
 	if err := h.checkIf(r, p); err != nil {
 		return err
 	}
-	f, info, err := storage.OpenInfo(ctx, h.fs, p)
+	plain := plainGet(r.Header)
+	var (
+		f    storage.File
+		body []byte
+		info storage.Info
+		buf  []byte
+		err  error
+	)
+	switch {
+	case plain && r.Method == http.MethodHead:
+		// The headers need the description alone: nothing to open.
+		info, err = h.fs.Stat(ctx, p)
+	case plain:
+		bp := smallBufs.Get().(*[]byte)
+		defer smallBufs.Put(bp)
+		buf = *bp
+		fallthrough
+	default:
+		f, body, info, err = storage.OpenInfo(ctx, h.fs, p, buf)
+	}
 	if err != nil {
 		return err
 	}
+	if f != nil {
+		defer f.Close()
+	}
 	if info.IsDir {
-		if f != nil {
-			f.Close()
-		}
 		return h.index(w, r, p)
 	}
-	defer f.Close()
 	hd := w.Header()
 	hd["Etag"] = []string{info.ETag}
 	hd["Content-Type"] = []string{contentType(info.Name)}
 	if lang := h.contentLanguage(r, p); lang != "" {
 		hd.Set("Content-Language", lang)
 	}
-	if !plainGet(r.Header) {
+	// A small file not read whole did not hold what was described: it
+	// changed in between, and ServeContent sends what it holds now.
+	if !plain || body == nil && info.Size < int64(len(buf)) {
 		http.ServeContent(w, r, info.Name, info.ModTime, f)
 		return nil
 	}
@@ -78,30 +101,15 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request, p string) error {
 		var b [len(http.TimeFormat)]byte
 		hd["Last-Modified"] = []string{string(appendHTTPDate(b[:0], info.ModTime))}
 	}
-	if info.Size <= smallFile && r.Method == http.MethodGet {
-		bp := smallBufs.Get().(*[]byte)
-		defer smallBufs.Put(bp)
-		// One byte more than announced tells a file that grew since it
-		// was described; then the general path sends what is there. A
-		// read that returns the announced size, short of the buffer, has
-		// met the end of a regular file: no second read to be told so.
-		buf := (*bp)[:min(info.Size+1, smallFile)]
-		n, err := io.ReadAtLeast(f, buf, int(max(info.Size, 1)))
-		if int64(n) == info.Size && (err == nil || err == io.ErrUnexpectedEOF || err == io.EOF) {
-			hd["Content-Length"] = []string{strconv.Itoa(n)}
-			w.WriteHeader(http.StatusOK)
-			w.Write(buf[:n])
-			return nil
-		}
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return err
-		}
-		http.ServeContent(w, r, info.Name, info.ModTime, f)
+	if body != nil {
+		hd["Content-Length"] = []string{strconv.Itoa(len(body))}
+		w.WriteHeader(http.StatusOK)
+		w.Write(body)
 		return nil
 	}
 	hd["Content-Length"] = []string{strconv.FormatInt(info.Size, 10)}
 	w.WriteHeader(http.StatusOK)
-	if r.Method == http.MethodGet {
+	if f != nil {
 		// Through ReadFrom: sendfile. (Slices of 256 KiB, as lighttpd
 		// sends, measured no faster here.) A failure is the client's:
 		// the answer has begun.

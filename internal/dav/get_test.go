@@ -324,12 +324,14 @@ type staleFS struct {
 	delta int64
 }
 
-func (s staleFS) OpenInfo(ctx context.Context, name string) (storage.File, storage.Info, error) {
-	f, in, err := storage.OpenInfo(ctx, s.FS, name)
-	if err == nil && !in.IsDir {
-		in.Size += s.delta
+func (s staleFS) OpenInfo(ctx context.Context, name string, buf []byte) (storage.File, []byte, storage.Info, error) {
+	f, _, in, err := storage.OpenInfo(ctx, s.FS, name, nil)
+	if err != nil || in.IsDir {
+		return f, nil, in, err
 	}
-	return f, in, err
+	in.Size += s.delta
+	f, body := storage.ReadWhole(f, in, buf)
+	return f, body, in, nil
 }
 
 // TestGetFileChangedSinceDescribed: a small file that grew or shrank

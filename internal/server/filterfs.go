@@ -102,11 +102,11 @@ func (f *filterFS) Open(ctx context.Context, name string) (storage.File, error) 
 
 // OpenInfo keeps the wrapped FS's one-step open (storage.InfoOpener) for
 // GET under name patterns; without it, Stat then Open.
-func (f *filterFS) OpenInfo(ctx context.Context, name string) (storage.File, storage.Info, error) {
+func (f *filterFS) OpenInfo(ctx context.Context, name string, buf []byte) (storage.File, []byte, storage.Info, error) {
 	if f.hidden(name) {
-		return nil, storage.Info{}, notFound(name)
+		return nil, nil, storage.Info{}, notFound(name)
 	}
-	return storage.OpenInfo(ctx, f.FS, name)
+	return storage.OpenInfo(ctx, f.FS, name, buf)
 }
 
 var _ storage.InfoOpener = (*filterFS)(nil)

@@ -215,15 +215,19 @@ func (l *LocalFS) Open(ctx context.Context, name string) (File, error) {
 
 // OpenInfo implements InfoOpener: one open and one fstat where Stat then
 // Open would resolve the name twice. The Info describes the open file, so
-// it cannot belong to another file than the content read.
-func (l *LocalFS) OpenInfo(ctx context.Context, name string) (File, Info, error) {
+// it cannot belong to another file than the content read. On Linux the
+// file is opened as a bare descriptor (openInfoFd).
+func (l *LocalFS) OpenInfo(ctx context.Context, name string, buf []byte) (File, []byte, Info, error) {
 	rel, err := l.rel("open", name, false)
 	if err != nil {
-		return nil, Info{}, err
+		return nil, nil, Info{}, err
+	}
+	if f, body, info, done, err := l.openInfoFd(name, rel, buf); done {
+		return f, body, info, err
 	}
 	f, err := l.openRead(rel)
 	if err != nil {
-		return nil, Info{}, wrap("open", name, true, err)
+		return nil, nil, Info{}, wrap("open", name, true, err)
 	}
 	fi, err := f.Stat()
 	switch {
@@ -233,12 +237,14 @@ func (l *LocalFS) OpenInfo(ctx context.Context, name string) (File, Info, error)
 		err = wrap("open", name, true, ErrPermission)
 	case fi.IsDir():
 		f.Close()
-		return nil, newInfo(name, fi), nil
+		return nil, nil, newInfo(name, fi), nil
 	default:
-		return f, newInfo(name, fi), nil
+		info := newInfo(name, fi)
+		rf, body := ReadWhole(f, info, buf)
+		return rf, body, info, nil
 	}
 	f.Close()
-	return nil, Info{}, err
+	return nil, nil, Info{}, err
 }
 
 // Put implements FS: the body goes to a temporary file beside the target,

@@ -149,8 +149,8 @@ func TestLocalOpenInfoSpecial(t *testing.T) {
 		"/fifo/x":                      storage.ErrNotFound,
 		"/" + strings.Repeat("x", 300): storage.ErrInvalidName,
 	} {
-		if f, in, err := l.OpenInfo(t.Context(), name); !errors.Is(err, want) || f != nil || in != (storage.Info{}) {
-			t.Errorf("OpenInfo(%q) = %v, %+v, %v; want %v", name, f, in, err, want)
+		if f, body, in, err := l.OpenInfo(t.Context(), name, make([]byte, 64)); !errors.Is(err, want) || f != nil || body != nil || in != (storage.Info{}) {
+			t.Errorf("OpenInfo(%q) = %v, %q, %+v, %v; want %v", name, f, body, in, err, want)
 			if f != nil {
 				f.Close()
 			}

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"io"
 	"io/fs"
 	"os"
 	"strings"
@@ -59,22 +60,118 @@ func (l *LocalFS) openat2(rel string, flags int) (fd int, done bool, err error) 
 	}
 }
 
-// openRead opens rel to read, through beneath when it applies. It looks
+// openRead opens rel to read, through openFd below the top level. It looks
 // first (notServed): opening a device node runs its driver's open (a
 // watchdog arms, a tape rewinds) even when LocalFS then refuses the file,
-// so anything but a file or folder is refused unopened. Callers still
-// check what they opened.
+// so anything but a file or folder is refused unopened. At the top level
+// os.Root's open is one openat already, where an *os.File made from a
+// bare descriptor costs an fcntl more. Callers still check what they
+// opened.
 func (l *LocalFS) openRead(rel string) (*os.File, error) {
-	if l.notServed(rel) {
+	if strings.Contains(rel, "/") {
+		if fd, done, err := l.openFd(rel); done {
+			if err != nil {
+				return nil, err
+			}
+			return os.NewFile(uintptr(fd), rel), nil
+		}
+	} else if l.notServed(rel) {
 		return nil, &fs.PathError{Op: "open", Path: rel, Err: ErrPermission}
 	}
-	if fd, done, err := l.beneath(rel, unix.O_RDONLY|openFlags); done {
-		if err != nil {
-			return nil, err
-		}
-		return os.NewFile(uintptr(fd), rel), nil
-	}
 	return l.root.OpenFile(rel, os.O_RDONLY|openFlags, 0)
+}
+
+// openFd opens rel to read as a bare descriptor, after the look that
+// refuses what is not a file or folder unopened (see openRead): at the top
+// level with one openat on the root descriptor
+// that follows no link, below it through beneath. done is false when the
+// walk must open it: a link at the top level (which the walk follows while
+// it stays inside), or whatever beneath leaves to the walk.
+func (l *LocalFS) openFd(rel string) (fd int, done bool, err error) {
+	if l.notServed(rel) {
+		return -1, true, &fs.PathError{Op: "open", Path: rel, Err: ErrPermission}
+	}
+	if strings.Contains(rel, "/") {
+		return l.beneath(rel, unix.O_RDONLY|openFlags)
+	}
+	if walkOnly.Load() {
+		return -1, false, nil
+	}
+	for {
+		fd, err := unix.Openat(int(l.top.Fd()), rel, unix.O_RDONLY|openFlags|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		switch err {
+		case nil:
+			return fd, true, nil
+		case unix.EINTR:
+			continue
+		case unix.ENOENT, unix.EACCES:
+			return -1, true, &fs.PathError{Op: "openat", Path: rel, Err: err}
+		}
+		return -1, false, nil
+	}
+}
+
+// openInfoFd is OpenInfo on a bare descriptor: openFd, an fstat into a
+// stack buffer, and for a file that fits buf one read and a close. No
+// *os.File is made for a small file: os.File registers every descriptor
+// with the poller (one failed epoll_ctl per regular file) and sets a
+// finalizer. A larger file becomes an *os.File, for sendfile. done is
+// false when the walk must open the name (see openFd).
+func (l *LocalFS) openInfoFd(name, rel string, buf []byte) (f File, body []byte, info Info, done bool, err error) {
+	fd, done, err := l.openFd(rel)
+	if !done || err != nil {
+		return nil, nil, Info{}, done, wrap("open", name, true, err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return nil, nil, Info{}, true, wrap("open", name, true, &fs.PathError{Op: "fstat", Path: rel, Err: err})
+	}
+	m := metaOfStat(&st)
+	switch {
+	case !servedMode(st.Mode):
+		unix.Close(fd)
+		return nil, nil, Info{}, true, wrap("open", name, true, ErrPermission)
+	case m.isDir:
+		unix.Close(fd)
+		return nil, nil, m.info(name), true, nil
+	}
+	info = m.info(name)
+	if body, whole := readFdWhole(fd, info.Size, buf); whole {
+		unix.Close(fd)
+		return nil, body, info, true, nil
+	}
+	return os.NewFile(uintptr(fd), rel), nil, info, true, nil
+}
+
+// readFdWhole is ReadWhole on a descriptor: whole reports whether fd,
+// described as size bytes, held exactly that many, now in body. When it
+// did not (or buf is nil or too small), fd is back at its start.
+func readFdWhole(fd int, size int64, buf []byte) (body []byte, whole bool) {
+	if buf == nil || size < 0 || size >= int64(len(buf)) {
+		return nil, false
+	}
+	b := buf[:size+1]
+	n, want := 0, int(max(size, 1))
+	for n < want {
+		m, err := unix.Read(fd, b[n:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			n = -1 // a failed read: not whole
+			break
+		}
+		if m == 0 {
+			break // the end
+		}
+		n += m
+	}
+	if int64(n) == size {
+		return b[:n], true
+	}
+	unix.Seek(fd, 0, io.SeekStart)
+	return nil, false
 }
 
 // statBeneath describes rel without the walk when it can (describe);

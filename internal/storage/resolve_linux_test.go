@@ -20,8 +20,9 @@ import (
 // walk. For every kind of name (files and folders, links inside and out,
 // relative and absolute, final and in the middle, dangling, looping, a
 // fifo, a file used as a folder, missing names), Stat, Open and OpenInfo
-// must answer exactly as the walk alone does: the same Info, the same
-// error class, the same content.
+// (with and without a buffer to read a small file whole on a bare
+// descriptor, openFd) must answer exactly as the walk alone does: the same
+// Info, the same error class, the same content.
 func TestBeneathMatchesWalk(t *testing.T) {
 	if noOpenat2.Load() {
 		t.Fatal("openat2 is not available here, so this test would compare the walk with itself")
@@ -101,8 +102,10 @@ func TestBeneathMatchesWalk(t *testing.T) {
 		fmt.Fprintf(&b, "Stat: %s %s\n", infoString(in), errClass(err))
 		f, err := l.Open(ctx, name)
 		fmt.Fprintf(&b, "Open: %s %s\n", content(t, f), errClass(err))
-		f, in, err = l.OpenInfo(ctx, name)
+		f, _, in, err = l.OpenInfo(ctx, name, nil)
 		fmt.Fprintf(&b, "OpenInfo: %s %s %s\n", content(t, f), infoString(in), errClass(err))
+		f, body, in, err := l.OpenInfo(ctx, name, make([]byte, 64))
+		fmt.Fprintf(&b, "OpenInfo, buffer: %s %q %s %s\n", content(t, f), body, infoString(in), errClass(err))
 		return b.String()
 	}
 	for _, name := range names {
@@ -130,6 +133,21 @@ func TestBeneathMatchesWalk(t *testing.T) {
 		}
 		if done != c.done {
 			t.Errorf("beneath(%q): done = %v, want %v", c.rel, done, c.done)
+		}
+	}
+	for _, c := range []struct {
+		rel  string
+		done bool
+	}{
+		{"top.txt", true}, {"nope", true}, {"topfifo", true}, {"a", true}, {"a/b/c/f.txt", true},
+		{"toplink", false}, {"topdir", false}, {"a/b/out/secret", false},
+	} {
+		fd, done, _ := l.openFd(c.rel)
+		if fd >= 0 {
+			syscall.Close(fd)
+		}
+		if done != c.done {
+			t.Errorf("openFd(%q): done = %v, want %v", c.rel, done, c.done)
 		}
 	}
 }
@@ -202,7 +220,7 @@ func BenchmarkResolve(b *testing.B) {
 				walkOnly.Store(walk)
 				defer walkOnly.Store(false)
 				for b.Loop() {
-					f, _, err := l.OpenInfo(ctx, names[depth])
+					f, _, _, err := l.OpenInfo(ctx, names[depth], nil)
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -269,7 +287,7 @@ func TestOpenRefusesUnopened(t *testing.T) {
 					f.Close()
 				}
 			}
-			if f, _, err := l.OpenInfo(ctx, name); !errors.Is(err, ErrPermission) {
+			if f, _, _, err := l.OpenInfo(ctx, name, make([]byte, 64)); !errors.Is(err, ErrPermission) {
 				t.Errorf("OpenInfo(%s): %v, want ErrPermission", name, err)
 				if f != nil {
 					f.Close()
@@ -314,4 +332,77 @@ func fifoOpens(t *testing.T, in int) int {
 		off += unix.SizeofInotifyEvent + int(ev.Len)
 	}
 	return count
+}
+
+// TestReadFdWhole: a file read whole on its descriptor is the file as
+// described, never a content cut or padded to a stale size. A file that
+// grew or shrank since its description, a failed read or a buffer too small
+// leave the descriptor at the start for the caller to send what it holds.
+func TestReadFdWhole(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name    string
+		content string
+		size    int64 // as described
+		buf     int
+		whole   bool
+	}{
+		{"as described", "0123456789", 10, 64, true},
+		{"empty", "", 0, 64, true},
+		{"fills the buffer but one byte", "0123456789", 10, 11, true},
+		{"grew", "0123456789", 9, 64, false},
+		{"grew from empty", "01234", 0, 64, false},
+		{"shrank", "0123456789", 11, 64, false},
+		{"shrank to empty", "", 3, 64, false},
+		{"buffer too small", "0123456789", 10, 10, false},
+		{"no buffer", "0123456789", 10, 0, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := filepath.Join(dir, "f")
+			if err := os.WriteFile(p, []byte(c.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer unix.Close(fd)
+			var buf []byte
+			if c.buf > 0 {
+				buf = make([]byte, c.buf)
+			}
+			body, whole := readFdWhole(fd, c.size, buf)
+			if whole != c.whole {
+				t.Fatalf("whole = %v, want %v", whole, c.whole)
+			}
+			if whole {
+				if body == nil || string(body) != c.content {
+					t.Errorf("body %q, want %q", body, c.content)
+				}
+				return
+			}
+			if body != nil {
+				t.Errorf("body %q, want none", body)
+			}
+			dup, err := unix.Dup(fd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := os.NewFile(uintptr(dup), p)
+			defer f.Close()
+			rest, err := io.ReadAll(f)
+			if err != nil || string(rest) != c.content {
+				t.Errorf("the descriptor then reads %q, %v; want the whole %q", rest, err, c.content)
+			}
+		})
+	}
+	// A read that fails is not a whole file.
+	fd, err := unix.Open(filepath.Join(dir, "f"), unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	if body, whole := readFdWhole(fd, 0, make([]byte, 64)); whole || body != nil {
+		t.Errorf("a failed read: whole = %v, body %q", whole, body)
+	}
 }

@@ -21,3 +21,9 @@ func (l *LocalFS) openRead(rel string) (*os.File, error) {
 func (l *LocalFS) statBeneath(name, rel string) (_ Info, done bool, err error) {
 	return Info{}, false, nil
 }
+
+// openInfoFd is the Linux descriptor path of OpenInfo; done is always
+// false here.
+func (l *LocalFS) openInfoFd(name, rel string, buf []byte) (f File, body []byte, info Info, done bool, err error) {
+	return nil, nil, Info{}, false, nil
+}

@@ -133,25 +133,56 @@ type InfoOpener interface {
 	// collection it returns a nil File, the collection's Info and no error.
 	// The errors are those of Open (ErrNotFound, ErrPermission...); the
 	// caller closes the File.
-	OpenInfo(ctx context.Context, name string) (File, Info, error)
+	//
+	// When buf is not nil and the file holds fewer than len(buf) bytes,
+	// OpenInfo may read it whole instead, as ReadWhole does: it then
+	// returns the content in body (a prefix of buf, non-nil even when
+	// empty) and a nil File. body is nil whenever a File is returned.
+	OpenInfo(ctx context.Context, name string, buf []byte) (f File, body []byte, info Info, err error)
 }
 
 // OpenInfo opens the file name of fsys for reading and describes it, in
 // one step when fsys is an InfoOpener and with Stat then Open otherwise;
 // the results are those of InfoOpener.OpenInfo.
-func OpenInfo(ctx context.Context, fsys FS, name string) (File, Info, error) {
+func OpenInfo(ctx context.Context, fsys FS, name string, buf []byte) (File, []byte, Info, error) {
 	if o, ok := fsys.(InfoOpener); ok {
-		return o.OpenInfo(ctx, name)
+		return o.OpenInfo(ctx, name, buf)
 	}
 	info, err := fsys.Stat(ctx, name)
 	if err != nil || info.IsDir {
-		return nil, info, err
+		return nil, nil, info, err
 	}
 	f, err := fsys.Open(ctx, name)
 	if err != nil {
-		return nil, Info{}, err
+		return nil, nil, Info{}, err
 	}
-	return f, info, nil
+	f, body := ReadWhole(f, info, buf)
+	return f, body, info, nil
+}
+
+// ReadWhole reads f, a file just opened and described by info, whole into
+// buf when info.Size is less than len(buf), closes it and returns the
+// content (buf[:info.Size]) with a nil File. Otherwise it returns f, with
+// a nil body: when buf is nil or too small, or when the file does not
+// hold the info.Size bytes described (it grew or shrank in between, or a
+// read failed), f is then back at its start for the caller to send what
+// it holds, never a content cut or padded to the described size.
+//
+// A read that returns info.Size bytes, short of the info.Size+1 asked
+// for, has met the end of the file: there is no second read to be told so.
+func ReadWhole(f File, info Info, buf []byte) (File, []byte) {
+	if buf == nil || info.IsDir || info.Size < 0 || info.Size >= int64(len(buf)) {
+		return f, nil
+	}
+	b := buf[:info.Size+1]
+	n, err := io.ReadAtLeast(f, b, int(max(info.Size, 1)))
+	if int64(n) == info.Size && (err == nil || err == io.ErrUnexpectedEOF || err == io.EOF) {
+		f.Close()
+		return nil, b[:n]
+	}
+	// Should the seek fail, the caller's reads fail as this one did.
+	f.Seek(0, io.SeekStart)
+	return f, nil
 }
 
 // ValidName reports whether name has the form every FS method expects:

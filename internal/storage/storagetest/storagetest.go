@@ -214,36 +214,47 @@ func testOpen(t *testing.T, fsys storage.FS) {
 	}
 }
 
-// testOpenInfo checks storage.InfoOpener, for the backends that have it:
-// the same content, Info and errors as Stat then Open.
 // testOpenInfo checks storage.OpenInfo: the backend's own OpenInfo when it
-// is an InfoOpener, Stat then Open otherwise.
+// is an InfoOpener, Stat then Open otherwise. Without a buffer it gives a
+// File; with one the file fits in (its size and a byte more), the content
+// read whole and no File: the backends here all read small files whole.
 func testOpenInfo(t *testing.T, fsys storage.FS) {
-	o := openInfoFunc(func(ctx context.Context, name string) (storage.File, storage.Info, error) {
-		return storage.OpenInfo(ctx, fsys, name)
-	})
 	ctx := t.Context()
 	put(t, fsys, "/f", "hello world")
 	mkdir(t, fsys, "/d")
 	put(t, fsys, "/d/g", "")
-	for _, name := range []string{"/f", "/d/g"} {
-		f, in, err := o.OpenInfo(ctx, name)
-		if err != nil {
-			t.Fatalf("OpenInfo(%q): %v", name, err)
-		}
-		b, err := io.ReadAll(f)
-		f.Close()
-		if err != nil || string(b) != read(t, fsys, name) {
-			t.Errorf("OpenInfo(%q) reads %q, %v", name, b, err)
-		}
-		if want := stat(t, fsys, name); !sameInfo(in, want) {
-			t.Errorf("OpenInfo(%q) Info = %+v, Stat = %+v", name, in, want)
+	put(t, fsys, "/d/h", "sixteen bytes..!")
+	for _, name := range []string{"/f", "/d/g", "/d/h"} {
+		content := read(t, fsys, name)
+		for _, buf := range [][]byte{nil, make([]byte, len(content)), make([]byte, len(content)+1), make([]byte, 4096)} {
+			fits := buf != nil && len(content) < len(buf)
+			f, body, in, err := storage.OpenInfo(ctx, fsys, name, buf)
+			if err != nil {
+				t.Fatalf("OpenInfo(%q, %d-byte buffer): %v", name, len(buf), err)
+			}
+			if want := stat(t, fsys, name); !sameInfo(in, want) {
+				t.Errorf("OpenInfo(%q) Info = %+v, Stat = %+v", name, in, want)
+			}
+			switch {
+			case fits && (f != nil || body == nil || string(body) != content):
+				t.Errorf("OpenInfo(%q, %d-byte buffer) = File %v, body %q; want no File and %q", name, len(buf), f, body, content)
+			case !fits && (f == nil || body != nil):
+				t.Errorf("OpenInfo(%q, %d-byte buffer) = File %v, body %q; want a File and no body", name, len(buf), f, body)
+			case f != nil:
+				b, err := io.ReadAll(f)
+				if err != nil || string(b) != content {
+					t.Errorf("OpenInfo(%q) reads %q, %v", name, b, err)
+				}
+			}
+			if f != nil {
+				f.Close()
+			}
 		}
 	}
 	for _, name := range []string{"/", "/d"} {
-		f, in, err := o.OpenInfo(ctx, name)
-		if f != nil || err != nil || !sameInfo(in, stat(t, fsys, name)) {
-			t.Errorf("OpenInfo(%q) = %v, %+v, %v; want no File and the collection's Info", name, f, in, err)
+		f, body, in, err := storage.OpenInfo(ctx, fsys, name, make([]byte, 4096))
+		if f != nil || body != nil || err != nil || !sameInfo(in, stat(t, fsys, name)) {
+			t.Errorf("OpenInfo(%q) = %v, %q, %+v, %v; want no File, no body and the collection's Info", name, f, body, in, err)
 			if f != nil {
 				f.Close()
 			}
@@ -255,19 +266,13 @@ func testOpenInfo(t *testing.T, fsys storage.FS) {
 		"/d/":      storage.ErrInvalidName,
 		"f":        storage.ErrInvalidName,
 	} {
-		if f, _, err := o.OpenInfo(ctx, name); !errors.Is(err, want) || f != nil {
-			t.Errorf("OpenInfo(%q) = %v, %v; want %v", name, f, err, want)
+		if f, body, _, err := storage.OpenInfo(ctx, fsys, name, make([]byte, 4096)); !errors.Is(err, want) || f != nil || body != nil {
+			t.Errorf("OpenInfo(%q) = %v, %q, %v; want %v", name, f, body, err, want)
 			if f != nil {
 				f.Close()
 			}
 		}
 	}
-}
-
-type openInfoFunc func(ctx context.Context, name string) (storage.File, storage.Info, error)
-
-func (f openInfoFunc) OpenInfo(ctx context.Context, name string) (storage.File, storage.Info, error) {
-	return f(ctx, name)
 }
 
 func testPut(t *testing.T, fsys storage.FS) {
