@@ -72,8 +72,9 @@ func (rt *router) prepare(r *http.Request) *reqInfo {
 		info.client = ap.Addr().Unmap()
 	}
 	if !info.client.IsValid() || !rt.trusted(info.client) {
-		for _, h := range []string{hXFF, hXFProto, hXFHost, hXFPrefix, hRequestID} {
-			r.Header.Del(h)
+		// The names are in canonical form, as net/http keys the map.
+		for _, h := range [...]string{hXFF, hXFProto, hXFHost, hXFPrefix, hRequestID} {
+			delete(r.Header, h)
 		}
 	} else {
 		info.client = rt.clientFromXFF(r.Header.Values(hXFF), info.client)
@@ -172,7 +173,7 @@ func (rt *router) serveOuter(next http.Handler) http.Handler {
 		start := time.Now()
 		method, path, depth := r.Method, r.URL.EscapedPath(), r.Header.Get("Depth")
 		info := rt.prepare(r)
-		w.Header().Set(hRequestID, info.id)
+		w.Header()[hRequestID] = []string{info.id}
 		rw := &respWriter{ResponseWriter: w}
 		// A shallow copy: the server's own Request must keep its Body, or
 		// net/http no longer sees an unread Expect: 100-continue body

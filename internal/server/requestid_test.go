@@ -1,6 +1,9 @@
 package server
 
-import "testing"
+import (
+	"net/http/httptest"
+	"testing"
+)
 
 // TestNewRequestID: 16 lowercase hex digits, and no repeat among many.
 func TestNewRequestID(t *testing.T) {
@@ -19,5 +22,31 @@ func TestNewRequestID(t *testing.T) {
 			t.Fatalf("%q repeated", id)
 		}
 		seen[id] = true
+	}
+}
+
+// TestPrepareDropsForwardedHeaders: from a peer that is not a trusted
+// proxy, the forwarded headers and the request id are removed before
+// anything downstream sees them, however the client spelled their names.
+func TestPrepareDropsForwardedHeaders(t *testing.T) {
+	rt := &router{}
+	r := httptest.NewRequest("GET", "/", nil)
+	r.RemoteAddr = "192.0.2.7:4000"
+	names := []string{"x-forwarded-for", "X-FORWARDED-PROTO", "X-Forwarded-Host", "x-forwarded-prefix", "x-request-id"}
+	for _, n := range names {
+		r.Header.Set(n, "spoofed")
+	}
+	r.Header.Set("X-Other", "kept")
+	info := rt.prepare(r)
+	for _, n := range names {
+		if v := r.Header.Get(n); v != "" {
+			t.Errorf("%s still %q after prepare", n, v)
+		}
+	}
+	if r.Header.Get("X-Other") != "kept" {
+		t.Error("an unrelated header was removed")
+	}
+	if info.id == "spoofed" || info.host != r.Host || info.scheme != "http" {
+		t.Errorf("the untrusted headers were used: %+v", info)
 	}
 }

@@ -386,7 +386,14 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		u.Path += "/" // the cleaned path, but still marked a collection
 	}
 	r2.URL = &u
-	s.handler(info.prefix).ServeHTTP(&respWriter{ResponseWriter: w, loc: l, method: r.Method}, r2)
+	// The outer layer's respWriter takes the location on, rather than a
+	// second wrapper per request; a batch item's writer gets its own.
+	rw, ok := w.(*respWriter)
+	if !ok || rw.loc != nil {
+		rw = &respWriter{ResponseWriter: w}
+	}
+	rw.loc, rw.method = l, r.Method
+	s.handler(info.prefix).ServeHTTP(rw, r2)
 }
 
 // options answers OPTIONS from the location's settings alone.
