@@ -510,3 +510,33 @@ func TestRunDefaultsAndBadConfig(t *testing.T) {
 		t.Errorf("bad DAVIT_LOG_FORMAT: exit %d, %q", code, out.String())
 	}
 }
+
+// TestLocationAllowed: an Allow value is cut to the location's methods, the
+// same the first time as when remembered, and a location remembers at
+// most maxAllowSeen values while still cutting every other one.
+func TestLocationAllowed(t *testing.T) {
+	l := &location{allow: []string{"OPTIONS", "GET", "HEAD", "PROPFIND"}}
+	for range 2 {
+		for v, want := range map[string]string{
+			"OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, LOCK": "OPTIONS, GET, HEAD, PROPFIND",
+			"PUT,MKCOL":     "",
+			" GET ,  HEAD ": "GET, HEAD",
+			"OPTIONS":       "OPTIONS",
+		} {
+			if got := l.allowed(v); got != want {
+				t.Errorf("allowed(%q) = %q, want %q", v, got, want)
+			}
+		}
+	}
+	for i := range 3 * maxAllowSeen {
+		v := fmt.Sprintf("GET, X-%d, PROPFIND", i)
+		if got := l.allowed(v); got != "GET, PROPFIND" {
+			t.Fatalf("allowed(%q) = %q", v, got)
+		}
+	}
+	n := 0
+	l.allowSeen.Range(func(_, _ any) bool { n++; return true })
+	if n > maxAllowSeen {
+		t.Errorf("%d values remembered, at most %d", n, maxAllowSeen)
+	}
+}

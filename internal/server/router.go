@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/davit-dav/davit/internal/auth"
 	"github.com/davit-dav/davit/internal/config"
@@ -56,6 +57,8 @@ type location struct {
 	methods     map[string]bool
 	allow       []string // methods offered: enabled, less writes when read-only
 	allowHdr    string
+	allowSeen   sync.Map     // Allow value of a handler → allowed of it
+	allowCount  atomic.Int32 // entries of allowSeen
 
 	static *site // the site of a shared folder
 
@@ -415,18 +418,35 @@ func (l *location) options(w http.ResponseWriter) {
 // location offers, just before the headers of an answer to method go out.
 func (l *location) fixHeaders(h http.Header, method string) {
 	if v := h.Get("Allow"); v != "" {
-		var out []string
-		for m := range strings.SplitSeq(v, ",") {
-			if m = strings.TrimSpace(m); slices.Contains(l.allow, m) {
-				out = append(out, m)
-			}
-		}
-		h.Set("Allow", strings.Join(out, ", "))
+		h["Allow"] = []string{l.allowed(v)}
 	}
 	if method == http.MethodOptions && h.Get("DAV") != "" && !slices.Contains(l.allow, "LOCK") {
 		h.Set("DAV", "1, 3") // no class 2 without locks (litmus, Finder)
 		h.Del("MS-Author-Via")
 	}
+}
+
+// maxAllowSeen bounds the Allow values a location remembers: handlers send
+// a handful (one per kind of resource), each computed once.
+const maxAllowSeen = 32
+
+// allowed returns v, an Allow header value, less the methods the location
+// does not offer.
+func (l *location) allowed(v string) string {
+	if s, ok := l.allowSeen.Load(v); ok {
+		return s.(string)
+	}
+	var out []string
+	for m := range strings.SplitSeq(v, ",") {
+		if m = strings.TrimSpace(m); slices.Contains(l.allow, m) {
+			out = append(out, m)
+		}
+	}
+	s := strings.Join(out, ", ")
+	if l.allowCount.Add(1) <= maxAllowSeen {
+		l.allowSeen.Store(v, s)
+	}
+	return s
 }
 
 // authenticate checks Basic credentials, before anything reads the body:
