@@ -24,7 +24,8 @@ var direntBufs = sync.Pool{New: func() any { b := make([]byte, direntBuf); retur
 // yield asks to stop.
 //
 // Each entry costs one fstatat (for size, times and inode) and, in memory,
-// its Path and ETag strings; Name is a substring of Path. The rules are
+// its Path and ETag strings, made in blocks shared by many entries (see
+// infoIn); Name is a substring of Path. The rules are
 // those of os.File.ReadDir as List used it: entries removed meanwhile are
 // skipped, and so are pipes, sockets and devices, which the directory's
 // own type field often tells without an fstatat. A symbolic link is
@@ -39,8 +40,7 @@ func (l *LocalFS) readDir(ctx context.Context, rel, prefix string, yield func(In
 	defer direntBufs.Put(bp)
 	buf := *bp
 	var st unix.Stat_t
-	var scratchArr [512]byte // where each entry's Path and ETag are built
-	scratch := scratchArr[:0]
+	var arena []byte // where the entries' Path and ETag strings are built (infoIn)
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -95,7 +95,7 @@ func (l *LocalFS) readDir(ctx context.Context, rel, prefix string, yield func(In
 				}
 			}
 			var in Info
-			in, scratch = m.infoIn(prefix, base, scratch)
+			in, arena = m.infoIn(prefix, base, arena)
 			if !yield(in, nil) {
 				return nil
 			}

@@ -388,3 +388,41 @@ func TestLocalStageCleaned(t *testing.T) {
 		t.Fatal("a stage folder outside the hidden names was accepted")
 	}
 }
+
+// TestListInfosStayIntact: the Infos of a listing share blocks of memory
+// (many entries' strings to one allocation). Every Info kept from a long
+// listing, with names from 1 to 250 bytes filling many blocks and one
+// name longer than a block's share, still equals what Stat says of it
+// once the listing is over.
+func TestListInfosStayIntact(t *testing.T) {
+	dir := t.TempDir()
+	l := newLocal(t, dir, storage.LocalOptions{})
+	must(t, os.Mkdir(filepath.Join(dir, "sub"), 0o777))
+	var names []string
+	for i := range 600 {
+		name := fmt.Sprintf("%d-%s", i, strings.Repeat("n", i%250))
+		names = append(names, name)
+		must(t, os.WriteFile(filepath.Join(dir, "sub", name), []byte(strings.Repeat("x", i)), 0o666))
+	}
+	must(t, os.Mkdir(filepath.Join(dir, "sub", "a-folder"), 0o777))
+	var got []storage.Info
+	for in, err := range l.List(t.Context(), "/sub") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, in)
+	}
+	if len(got) != len(names)+1 {
+		t.Fatalf("listed %d entries, want %d", len(got), len(names)+1)
+	}
+	runtime.GC()
+	for _, in := range got {
+		want, err := l.Stat(t.Context(), "/sub/"+in.Name)
+		if err != nil {
+			t.Fatalf("Stat of listed %q: %v", in.Name, err)
+		}
+		if in.Path != want.Path || in.Name != want.Name || in.ETag != want.ETag || in.Size != want.Size || in.IsDir != want.IsDir {
+			t.Errorf("listed %+v, Stat %+v", in, want)
+		}
+	}
+}
