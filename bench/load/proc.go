@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -122,13 +121,4 @@ func (s *server) cpu() time.Duration {
 		}
 	}
 	return time.Duration(ticks) * time.Second / 100 // USER_HZ is 100 on Linux
-}
-
-// selfCPU returns the CPU time this process has used so far.
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
