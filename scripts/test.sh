@@ -11,6 +11,12 @@ echo "== gofmt, go vet"
 bad=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$bad" ]; then echo "gofmt would change: $bad" >&2; exit 1; fi
 go vet ./...
+# Davit runs beyond Linux (the portable os.Root code paths): every package
+# must build and vet for the other systems too.
+for os in windows darwin freebsd; do
+  echo "== go vet, GOOS=$os"
+  GOOS=$os go vet ./...
+done
 echo "== go test -race"
 go test -race -count=1 ./...
 echo "== litmus"
