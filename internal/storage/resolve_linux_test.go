@@ -406,3 +406,76 @@ func TestReadFdWhole(t *testing.T) {
 		t.Errorf("a failed read: whole = %v, body %q", whole, body)
 	}
 }
+
+// TestNoDescriptorLeak: small files are read on bare descriptors, which no
+// finalizer would ever close. Every path of Stat, Open, OpenInfo (with and
+// without a buffer, small and large files, folders, missing names, a fifo,
+// links inside and leading out, through the walk too) and List leaves the
+// process with the descriptors it had.
+func TestNoDescriptorLeak(t *testing.T) {
+	base := t.TempDir()
+	root := filepath.Join(base, "root")
+	for _, d := range []string{"a/b/c", "out"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(base, "out"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for p, size := range map[string]int{"small": 10, "big": 100 << 10, "a/b/c/small": 10, "a/b/c/big": 100 << 10} {
+		if err := os.WriteFile(filepath.Join(root, p), make([]byte, size), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, target := range map[string]string{"toplink": "small", "a/b/in": "c", "a/b/leave": "../../../out"} {
+		if err := os.Symlink(target, filepath.Join(root, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := syscall.Mkfifo(filepath.Join(root, "a/b/fifo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l, err := NewLocal(root, LocalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	fds := func() int {
+		ents, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ents)
+	}
+	ctx := context.Background()
+	names := []string{"/", "/small", "/big", "/a", "/a/b/c", "/a/b/c/small", "/a/b/c/big", "/missing", "/a/b/missing",
+		"/toplink", "/a/b/in/small", "/a/b/leave", "/a/b/fifo", "/small/x"}
+	run := func() {
+		for _, name := range names {
+			l.Stat(ctx, name)
+			if f, err := l.Open(ctx, name); err == nil {
+				f.Close()
+			}
+			for _, buf := range [][]byte{nil, make([]byte, 64)} {
+				if f, _, _, err := l.OpenInfo(ctx, name, buf); err == nil && f != nil {
+					f.Close()
+				}
+			}
+			for range l.List(ctx, name) {
+			}
+		}
+	}
+	run() // anything opened once and kept (the runtime's poller) is opened now
+	before := fds()
+	for _, walk := range []bool{false, true} {
+		walkOnly.Store(walk)
+		for range 20 {
+			run()
+		}
+	}
+	walkOnly.Store(false)
+	if after := fds(); after != before {
+		t.Errorf("%d descriptors open after, %d before", after, before)
+	}
+}
