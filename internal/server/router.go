@@ -58,7 +58,7 @@ type location struct {
 	allow       []string // methods offered: enabled, less writes when read-only
 	allowHdr    string
 	allowSeen   sync.Map     // Allow value of a handler → allowed of it
-	allowCount  atomic.Int32 // entries of allowSeen
+	allowCount  atomic.Int32 // entries of allowSeen (a few more may be counted, never stored)
 
 	static *site // the site of a shared folder
 
@@ -443,7 +443,7 @@ func (l *location) allowed(v string) string {
 		}
 	}
 	s := strings.Join(out, ", ")
-	if l.allowCount.Add(1) <= maxAllowSeen {
+	if l.allowCount.Load() < maxAllowSeen && l.allowCount.Add(1) <= maxAllowSeen {
 		l.allowSeen.Store(v, s)
 	}
 	return s

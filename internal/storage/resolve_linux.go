@@ -83,10 +83,10 @@ func (l *LocalFS) openRead(rel string) (*os.File, error) {
 
 // openFd opens rel to read as a bare descriptor, after the look that
 // refuses what is not a file or folder unopened (see openRead): at the top
-// level with one openat on the root descriptor
-// that follows no link, below it through beneath. done is false when the
-// walk must open it: a link at the top level (which the walk follows while
-// it stays inside), or whatever beneath leaves to the walk.
+// level with one openat on the root descriptor that follows no link, below
+// it through beneath. done is false when the walk must open it: a link at
+// the top level (which the walk follows while it stays inside), or
+// whatever beneath leaves to the walk.
 func (l *LocalFS) openFd(rel string) (fd int, done bool, err error) {
 	if l.notServed(rel) {
 		return -1, true, &fs.PathError{Op: "open", Path: rel, Err: ErrPermission}
@@ -137,42 +137,33 @@ func (l *LocalFS) openInfoFd(name, rel string, buf []byte) (f File, body []byte,
 		return nil, nil, m.info(name), true, nil
 	}
 	info = m.info(name)
-	if body, whole := readFdWhole(fd, info.Size, buf); whole {
-		unix.Close(fd)
-		return nil, body, info, true, nil
+	if _, body := ReadWhole(fdFile(fd), info, buf); body != nil {
+		return nil, body, info, true, nil // ReadWhole closed it
 	}
 	return os.NewFile(uintptr(fd), rel), nil, info, true, nil
 }
 
-// readFdWhole is ReadWhole on a descriptor: whole reports whether fd,
-// described as size bytes, held exactly that many, now in body. When it
-// did not (or buf is nil or too small), fd is back at its start.
-func readFdWhole(fd int, size int64, buf []byte) (body []byte, whole bool) {
-	if buf == nil || size < 0 || size >= int64(len(buf)) {
-		return nil, false
-	}
-	b := buf[:size+1]
-	n, want := 0, int(max(size, 1))
-	for n < want {
-		m, err := unix.Read(fd, b[n:])
-		if err == unix.EINTR {
+// fdFile reads, seeks and closes a bare descriptor, for ReadWhole to read
+// a small file on it without an *os.File.
+type fdFile int
+
+func (fd fdFile) Read(p []byte) (int, error) {
+	for {
+		n, err := unix.Read(int(fd), p)
+		switch {
+		case err == unix.EINTR:
 			continue
+		case err != nil:
+			return 0, err
+		case n == 0 && len(p) > 0:
+			return 0, io.EOF
 		}
-		if err != nil {
-			n = -1 // a failed read: not whole
-			break
-		}
-		if m == 0 {
-			break // the end
-		}
-		n += m
+		return n, nil
 	}
-	if int64(n) == size {
-		return b[:n], true
-	}
-	unix.Seek(fd, 0, io.SeekStart)
-	return nil, false
 }
+
+func (fd fdFile) Seek(off int64, whence int) (int64, error) { return unix.Seek(int(fd), off, whence) }
+func (fd fdFile) Close() error                              { return unix.Close(int(fd)) }
 
 // statBeneath describes rel without the walk when it can (describe);
 // done is false when the walk must decide.

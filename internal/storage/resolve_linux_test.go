@@ -90,11 +90,7 @@ func TestBeneathMatchesWalk(t *testing.T) {
 		"/topdangle", "/topfifo", "/", // at the top level
 	}
 
-	l, err := NewLocal(root, LocalOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l := openLocal(t, root)
 	ctx := context.Background()
 	describe := func(name string) string {
 		var b strings.Builder
@@ -195,11 +191,7 @@ func BenchmarkResolve(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	l, err := NewLocal(root, LocalOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
+	l := openLocal(b, root)
 	ctx := context.Background()
 	for _, depth := range []int{1, 2, 3, 5} {
 		for _, walk := range []bool{false, true} {
@@ -272,11 +264,7 @@ func TestOpenRefusesUnopened(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	l, err := NewLocal(root, LocalOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l := openLocal(t, root)
 	ctx := context.Background()
 	for _, name := range []string{"/fifo", "/a/b/fifo", "/a/link", "/toplink", "/outlink", "/a/outdir/fifo", "/abslink"} {
 		for _, walk := range []bool{false, true} {
@@ -334,11 +322,12 @@ func fifoOpens(t *testing.T, in int) int {
 	return count
 }
 
-// TestReadFdWhole: a file read whole on its descriptor is the file as
-// described, never a content cut or padded to a stale size. A file that
-// grew or shrank since its description, a failed read or a buffer too small
-// leave the descriptor at the start for the caller to send what it holds.
-func TestReadFdWhole(t *testing.T) {
+// TestReadWholeOnDescriptor: ReadWhole on a bare descriptor (fdFile, as
+// OpenInfo reads small files) gives the file as described, and closes it,
+// never a content cut or padded to a stale size. A file that grew or shrank
+// since its description, a failed read or a buffer too small leave the
+// descriptor open at the start for the caller to send what it holds.
+func TestReadWholeOnDescriptor(t *testing.T) {
 	dir := t.TempDir()
 	for _, c := range []struct {
 		name    string
@@ -366,12 +355,19 @@ func TestReadFdWhole(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer unix.Close(fd)
 			var buf []byte
 			if c.buf > 0 {
 				buf = make([]byte, c.buf)
 			}
-			body, whole := readFdWhole(fd, c.size, buf)
+			f, body := ReadWhole(fdFile(fd), Info{Size: c.size}, buf)
+			whole := f == nil
+			if whole {
+				if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != unix.EBADF {
+					t.Errorf("read whole, but the descriptor is still open (%v)", err)
+				}
+			} else {
+				defer unix.Close(fd)
+			}
 			if whole != c.whole {
 				t.Fatalf("whole = %v, want %v", whole, c.whole)
 			}
@@ -384,15 +380,9 @@ func TestReadFdWhole(t *testing.T) {
 			if body != nil {
 				t.Errorf("body %q, want none", body)
 			}
-			dup, err := unix.Dup(fd)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f := os.NewFile(uintptr(dup), p)
-			defer f.Close()
 			rest, err := io.ReadAll(f)
 			if err != nil || string(rest) != c.content {
-				t.Errorf("the descriptor then reads %q, %v; want the whole %q", rest, err, c.content)
+				t.Errorf("the File given back then reads %q, %v; want the whole %q", rest, err, c.content)
 			}
 		})
 	}
@@ -402,8 +392,8 @@ func TestReadFdWhole(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unix.Close(fd)
-	if body, whole := readFdWhole(fd, 0, make([]byte, 64)); whole || body != nil {
-		t.Errorf("a failed read: whole = %v, body %q", whole, body)
+	if f, body := ReadWhole(fdFile(fd), Info{}, make([]byte, 64)); f == nil || body != nil {
+		t.Errorf("a failed read: File %v, body %q; want the File back and no body", f, body)
 	}
 }
 
@@ -436,11 +426,7 @@ func TestNoDescriptorLeak(t *testing.T) {
 	if err := syscall.Mkfifo(filepath.Join(root, "a/b/fifo"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	l, err := NewLocal(root, LocalOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l := openLocal(t, root)
 	fds := func() int {
 		ents, err := os.ReadDir("/proc/self/fd")
 		if err != nil {
@@ -478,4 +464,16 @@ func TestNoDescriptorLeak(t *testing.T) {
 	if after := fds(); after != before {
 		t.Errorf("%d descriptors open after, %d before", after, before)
 	}
+}
+
+// openLocal is a LocalFS on root with the default options, closed when the
+// test ends.
+func openLocal(t testing.TB, root string) *LocalFS {
+	t.Helper()
+	l, err := NewLocal(root, LocalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
 }
