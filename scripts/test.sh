@@ -19,6 +19,11 @@ for os in windows darwin freebsd; do
 done
 echo "== go test -race"
 go test -race -count=1 ./...
+# Listing on Linux calls into C when cgo is on (internal/storage,
+# statmany_cgo.go); the build without cgo must vet and pass as well.
+echo "== go vet and storage tests, CGO_ENABLED=0"
+CGO_ENABLED=0 go vet ./...
+CGO_ENABLED=0 go test -count=1 ./internal/storage/...
 echo "== litmus"
 scripts/litmus.sh
 echo "== real clients"; scripts/clients/run-all.sh

@@ -16,31 +16,108 @@ import (
 // one getdents64 system call fills it with some 800 to 1,000 entries.
 const direntBuf = 32 << 10
 
-var direntBufs = sync.Pool{New: func() any { b := make([]byte, direntBuf); return &b }}
+// statBatch is the most entries readDir describes in one fstatatMany call.
+const statBatch = 256
+
+// statResult is what fstatatMany reports of one entry: the fields of its
+// stat a listing uses, or err, the errno of a failed call. Its layout is
+// that of struct davit_stat in statmany_cgo.go.
+type statResult struct {
+	ino  uint64
+	size int64
+	sec  int64
+	nsec int64
+	mode uint32
+	err  int32
+}
+
+// listScratch is the memory one readDir call works in: the getdents64
+// buffer and a batch of entries found in it, with the names to describe and
+// what fstatatMany said of them.
+type listScratch struct {
+	buf  [direntBuf]byte
+	ents [statBatch]listEnt
+	offs [statBatch]int32
+	sts  [statBatch]statResult
+}
+
+// listEnt is one entry of a batch: where its record starts in the buffer,
+// its name's length, its type from the directory, and the index of its
+// stat in the batch (-1 when it needs none).
+type listEnt struct {
+	off, n int32
+	typ    uint8
+	st     int32
+}
+
+var listScratches = sync.Pool{New: func() any { return new(listScratch) }}
 
 // readDir yields the entries of the directory rel (relative to the root),
 // whose Paths start with prefix, checking ctx before each buffer of
 // entries. It returns the error that ends the walk, nil at the end or when
 // yield asks to stop.
 //
-// Each entry costs one fstatat (for size, times and inode) and, in memory,
-// its Path and ETag strings, made in blocks shared by many entries (see
-// infoIn); Name is a substring of Path. The rules are
-// those of os.File.ReadDir as List used it: entries removed meanwhile are
-// skipped, and so are pipes, sockets and devices, which the directory's
-// own type field often tells without an fstatat. A symbolic link is
-// followed through the root, so one leading outside is skipped.
+// Each entry costs one fstatat (for size, times and inode), made for up to
+// statBatch entries at a time (fstatatMany), and, in memory, its Path and
+// ETag strings, made in blocks shared by many entries (see infoIn); Name is
+// a substring of Path. The rules are those of os.File.ReadDir as List used
+// it: entries removed meanwhile are skipped, and so are pipes, sockets and
+// devices, which the directory's own type field often tells without an
+// fstatat. A symbolic link is followed through the root, so one leading
+// outside is skipped.
 func (l *LocalFS) readDir(ctx context.Context, rel, prefix string, yield func(Info, error) bool) error {
 	fd, err := l.openDirFd(rel)
 	if err != nil {
 		return err
 	}
 	defer unix.Close(fd)
-	bp := direntBufs.Get().(*[]byte)
-	defer direntBufs.Put(bp)
-	buf := *bp
-	var st unix.Stat_t
+	sc := listScratches.Get().(*listScratch)
+	defer listScratches.Put(sc)
+	buf := sc.buf[:]
 	var arena []byte // where the entries' Path and ETag strings are built (infoIn)
+	described := 0
+	// emit describes the batch's entries that need it, then yields them
+	// in the directory's order; false means yield asked to stop.
+	emit := func(ents []listEnt, offs []int32) bool {
+		fstatatMany(fd, buf, offs, sc.sts[:len(offs)], &described)
+		for _, e := range ents {
+			base := buf[e.off+19 : e.off+19+e.n]
+			var m meta
+			if e.st >= 0 {
+				st := &sc.sts[e.st]
+				if st.err != 0 {
+					continue // removed meanwhile
+				}
+				switch st.mode & unix.S_IFMT {
+				case unix.S_IFREG, unix.S_IFDIR:
+					m = meta{
+						ino:   st.ino,
+						size:  st.size,
+						mtime: time.Unix(st.sec, st.nsec),
+						isDir: st.mode&unix.S_IFMT == unix.S_IFDIR,
+					}
+				case unix.S_IFLNK:
+					var ok bool
+					if m, ok = l.followLink(rel, string(base)); !ok {
+						continue
+					}
+				default:
+					continue
+				}
+			} else { // a link, by the directory's type field
+				var ok bool
+				if m, ok = l.followLink(rel, string(base)); !ok {
+					continue
+				}
+			}
+			var in Info
+			in, arena = m.infoIn(prefix, base, arena)
+			if !yield(in, nil) {
+				return false
+			}
+		}
+		return true
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -55,50 +132,43 @@ func (l *LocalFS) readDir(ctx context.Context, rel, prefix string, yield func(In
 		if n <= 0 {
 			return nil
 		}
+		ents, offs := sc.ents[:0], sc.offs[:0]
 		for off := 0; off < n; {
 			// struct linux_dirent64: ino u64, off s64, reclen u16, type u8,
 			// then the name, ending in NUL bytes within reclen.
 			rec := buf[off : off+int(*(*uint16)(unsafe.Pointer(&buf[off+16])))]
+			recOff := off
 			off += len(rec)
 			ino := *(*uint64)(unsafe.Pointer(&rec[0]))
 			typ := rec[18]
 			base := rec[19:]
-			if i := bytes.IndexByte(base, 0); i >= 0 {
-				base = base[:i]
+			i := bytes.IndexByte(base, 0)
+			if i < 0 {
+				continue // no name ending within the record: not from the kernel
 			}
+			base = base[:i]
 			if ino == 0 || dot(base) || l.skipName(rel, base) {
 				continue
 			}
-			var m meta
+			e := listEnt{off: int32(recOff), n: int32(i), typ: typ, st: -1}
 			switch typ {
 			case unix.DT_FIFO, unix.DT_CHR, unix.DT_BLK, unix.DT_SOCK:
 				continue // never served
 			case unix.DT_LNK:
-				var ok bool
-				if m, ok = l.followLink(rel, string(base)); !ok {
-					continue
-				}
 			default: // regular, directory, or unknown to this file system
-				if fstatat(fd, rec[19:], &st) != nil {
-					continue // removed meanwhile
-				}
-				switch st.Mode & unix.S_IFMT {
-				case unix.S_IFREG, unix.S_IFDIR:
-					m = metaOfStat(&st)
-				case unix.S_IFLNK:
-					var ok bool
-					if m, ok = l.followLink(rel, string(base)); !ok {
-						continue
-					}
-				default:
-					continue
-				}
+				e.st = int32(len(offs))
+				offs = append(offs, int32(recOff+19))
 			}
-			var in Info
-			in, arena = m.infoIn(prefix, base, arena)
-			if !yield(in, nil) {
-				return nil
+			ents = append(ents, e)
+			if len(ents) == statBatch {
+				if !emit(ents, offs) {
+					return nil
+				}
+				ents, offs = ents[:0], offs[:0]
 			}
+		}
+		if !emit(ents, offs) {
+			return nil
 		}
 	}
 }
