@@ -17,6 +17,18 @@ for os in windows darwin freebsd; do
   echo "== go vet, GOOS=$os"
   GOOS=$os go vet ./...
 done
+# staticcheck (../shared/DESIGN.md: the code is staticcheck clean), from the
+# Go module proxy at a pinned version, on every build the tree has.
+sc_version=2026.2.2
+if ! staticcheck -version 2>/dev/null | grep -q "^staticcheck $sc_version "; then
+  echo "== installing staticcheck $sc_version"
+  GOFLAGS= go install "honnef.co/go/tools/cmd/staticcheck@$sc_version" ||
+    { echo "test: cannot install staticcheck $sc_version" >&2; exit 1; }
+fi
+for build in "" CGO_ENABLED=0 GOOS=windows GOOS=darwin GOOS=freebsd; do
+  echo "== staticcheck ${build:-(linux, cgo)}"
+  env $build staticcheck ./...
+done
 echo "== go test -race"
 go test -race -count=1 ./...
 # Listing on Linux calls into C when cgo is on (internal/storage,

@@ -150,6 +150,7 @@ func destInto(base, dest, href string) (string, error) {
 	}
 	dir, err := resolve(base, dest)
 	if err != nil {
+		//lint:ignore ST1005 the message starts with the header's name
 		return "", fmt.Errorf("Destination: %v", err)
 	}
 	src, err := resolve(base, href)

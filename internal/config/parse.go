@@ -117,7 +117,7 @@ func syntaxError(err error, file string) error {
 }
 
 var (
-	unknownRE = regexp.MustCompile("^field (\\S+) not found in type")
+	unknownRE = regexp.MustCompile(`^field (\S+) not found in type`)
 	cannotRE  = regexp.MustCompile("^cannot unmarshal (!!\\w+) `(.*)` into (\\S+)$")
 )
 

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/davit-dav/davit/internal/dav"
 	"github.com/davit-dav/davit/internal/lock"
@@ -156,7 +157,7 @@ func openLocks(path string, log *slog.Logger) (*bbolt.DB, error) {
 	if err == nil {
 		return db, nil
 	}
-	if errors.Is(err, bbolt.ErrTimeout) {
+	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("open lock store: %w (is another server running on this folder?)", err)
 	}
 	log.Warn("lock store unreadable; starting with no locks", "path", path, "err", err)

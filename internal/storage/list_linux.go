@@ -173,6 +173,33 @@ func (l *LocalFS) readDir(ctx context.Context, rel, prefix string, yield func(In
 	}
 }
 
+// listArena is the size of the blocks in which a listing builds its
+// entries' strings: some 60 to 80 entries share one allocation.
+const listArena = 4 << 10
+
+// infoIn is info(prefix + base) for an entry of a listing. Path, Name and
+// ETag are slices of one string made at the end of arena, a block that is
+// only ever appended to: the strings already made in it never change, as
+// unsafe.String requires, and a new block is made when it is full. It
+// returns arena for the next entry.
+func (m meta) infoIn(prefix string, base []byte, arena []byte) (Info, []byte) {
+	if need := len(prefix) + len(base) + maxETag; cap(arena)-len(arena) < need {
+		arena = make([]byte, 0, max(listArena, need))
+	}
+	start := len(arena)
+	arena = append(append(arena, prefix...), base...)
+	n := len(arena) - start
+	if !m.isDir {
+		arena = m.appendETag(arena)
+	}
+	s := unsafe.String(unsafe.SliceData(arena[start:]), len(arena)-start)
+	in := Info{Name: s[len(prefix):n], Path: s[:n], ModTime: m.mtime, IsDir: m.isDir}
+	if !m.isDir {
+		in.Size, in.ETag = m.size, s[n:]
+	}
+	return in, arena
+}
+
 // dot reports whether name is "." or "..".
 func dot(name []byte) bool {
 	return len(name) == 1 && name[0] == '.' || len(name) == 2 && name[0] == '.' && name[1] == '.'
