@@ -42,12 +42,10 @@ type listScratch struct {
 }
 
 // listEnt is one entry of a batch: where its record starts in the buffer,
-// its name's length, its type from the directory, and the index of its
-// stat in the batch (-1 when it needs none).
+// its name's length, and the index of its stat in the batch (-1 for a
+// link by the directory's type field, which needs none).
 type listEnt struct {
-	off, n int32
-	typ    uint8
-	st     int32
+	off, n, st int32
 }
 
 var listScratches = sync.Pool{New: func() any { return new(listScratch) }}
@@ -150,7 +148,7 @@ func (l *LocalFS) readDir(ctx context.Context, rel, prefix string, yield func(In
 			if ino == 0 || dot(base) || l.skipName(rel, base) {
 				continue
 			}
-			e := listEnt{off: int32(recOff), n: int32(i), typ: typ, st: -1}
+			e := listEnt{off: int32(recOff), n: int32(i), st: -1}
 			switch typ {
 			case unix.DT_FIFO, unix.DT_CHR, unix.DT_BLK, unix.DT_SOCK:
 				continue // never served

@@ -393,7 +393,8 @@ func TestLocalStageCleaned(t *testing.T) {
 // (many entries' strings to one allocation). Every Info kept from a long
 // listing, with names from 1 to 250 bytes filling many blocks and one
 // name longer than a block's share, still equals what Stat says of it
-// once the listing is over.
+// once the listing is over; and a listing stopped early gives the first
+// entries of the whole one.
 func TestListInfosStayIntact(t *testing.T) {
 	dir := t.TempDir()
 	l := newLocal(t, dir, storage.LocalOptions{})
@@ -423,6 +424,29 @@ func TestListInfosStayIntact(t *testing.T) {
 		}
 		if in.Path != want.Path || in.Name != want.Name || in.ETag != want.ETag || in.Size != want.Size || in.IsDir != want.IsDir {
 			t.Errorf("listed %+v, Stat %+v", in, want)
+		}
+	}
+
+	// A listing stopped after k entries gives exactly the first k of the
+	// whole one, wherever k falls against the batches in which a listing
+	// describes its entries (12 at a time for the first 128, then up to 256
+	// from one directory buffer); the iterator panics if it yields again
+	// after being told to stop.
+	for _, k := range []int{1, 11, 12, 13, 127, 128, 129, 255, 256, 257, 600} {
+		n := 0
+		for in, err := range l.List(t.Context(), "/sub") {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if in.Path != got[n].Path || in.ETag != got[n].ETag {
+				t.Fatalf("stopped at %d: entry %d is %q, want %q", k, n, in.Path, got[n].Path)
+			}
+			if n++; n == k {
+				break
+			}
+		}
+		if n != k {
+			t.Errorf("stopped at %d: listed %d", k, n)
 		}
 	}
 }

@@ -56,9 +56,10 @@ var _ [unsafe.Offsetof(statResult{}.err) - unsafe.Offsetof(C.struct_davit_stat{}
 // time (about 15 µs a call, at some 1.2 µs per cached fstatat), and a small
 // folder is listed with no hand-off; past that, a whole batch goes in one
 // call, where fewer calls and a tight loop in C outweigh the hand-offs
-// (measured over loopback, three rounds: Depth 1 on 10,000 files 12 to 20%
-// faster than one system call per entry, on 100 files 1 to 5%; with 256 a
-// call from the start, 100 files was 2% slower).
+// (measured over loopback, interleaved, three rounds: Depth 1 on 10,000
+// files 11 to 23% faster than one system call per entry, on 100 files −5
+// to +6%, median +2%; with 256 a call from the start, 100 files had a
+// median of −2%; docs/performance.md).
 const (
 	cgoSmall      = 12
 	cgoSmallUntil = 128
