@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"io"
 	"io/fs"
 	"os"
 	"strings"
@@ -147,20 +146,7 @@ func (l *LocalFS) openInfoFd(name, rel string, buf []byte) (f File, body []byte,
 // a small file on it without an *os.File.
 type fdFile int
 
-func (fd fdFile) Read(p []byte) (int, error) {
-	for {
-		n, err := unix.Read(int(fd), p)
-		switch {
-		case err == unix.EINTR:
-			continue
-		case err != nil:
-			return 0, err
-		case n == 0 && len(p) > 0:
-			return 0, io.EOF
-		}
-		return n, nil
-	}
-}
+func (fd fdFile) Read(p []byte) (int, error) { return fdReader(fd).Read(p) }
 
 func (fd fdFile) Seek(off int64, whence int) (int64, error) { return unix.Seek(int(fd), off, whence) }
 func (fd fdFile) Close() error                              { return unix.Close(int(fd)) }
