@@ -347,7 +347,7 @@ func (a *App) Serve(ctx context.Context) error {
 		s     *http.Server
 		serve func() error
 	}
-	srvs := []srv{{main, func() error { return main.Serve(a.ln) }}}
+	srvs := []srv{{main, func() error { return main.Serve(coalesceListener{a.ln}) }}}
 	if a.certs != nil {
 		main.TLSConfig = a.certs.tlsConfig(cfg.TLS.MinVersion)
 		srvs[0].serve = func() error { return main.ServeTLS(a.ln, "", "") }

@@ -174,7 +174,7 @@ func (rt *router) serveOuter(next http.Handler) http.Handler {
 		method, path, depth := r.Method, r.URL.EscapedPath(), r.Header.Get("Depth")
 		info := rt.prepare(r)
 		w.Header()[hRequestID] = []string{info.id}
-		rw := &respWriter{ResponseWriter: w}
+		rw := &respWriter{ResponseWriter: w, ctx: r.Context()}
 		// A shallow copy: the server's own Request must keep its Body, or
 		// net/http no longer sees an unread Expect: 100-continue body
 		// and would wait for it before sending our early 401.
@@ -236,8 +236,9 @@ func (b *countingBody) Read(p []byte) (int, error) {
 // ReadFrom (sendfile) through, and Unwrap for http.ResponseController.
 type respWriter struct {
 	http.ResponseWriter
-	loc    *location // nil: headers go out as they are
-	method string    // the request's, for loc
+	loc    *location       // nil: headers go out as they are
+	method string          // the request's, for loc
+	ctx    context.Context // the connection's (releaseConn); nil in a batch item's writer
 	status int
 	bytes  int64
 }
@@ -281,6 +282,9 @@ func (w *respWriter) Flush() {
 		w.WriteHeader(http.StatusOK)
 	}
 	http.NewResponseController(w.ResponseWriter).Flush()
+	if w.ctx != nil {
+		releaseConn(w.ctx)
+	}
 }
 
 func (w *respWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -1,0 +1,327 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// coalescePair returns a coalesceConn and the client end of a loopback
+// connection to it.
+func coalescePair(t testing.TB) (*coalesceConn, net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := coalesceListener{ln}.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, ok := s.(*coalesceConn)
+	if !ok {
+		t.Fatalf("Accept gave a %T", s)
+	}
+	t.Cleanup(func() { client.Close(); cc.Close() })
+	return cc, client
+}
+
+// pattern is n bytes that tell where they sit.
+func pattern(n, seed int) []byte {
+	p := make([]byte, n)
+	for i := range p {
+		p[i] = byte(i*7 + seed)
+	}
+	return p
+}
+
+// nothingArrives fails if client can read a byte within a short wait.
+func nothingArrives(t *testing.T, client net.Conn) {
+	t.Helper()
+	client.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	var b [1]byte
+	if n, err := client.Read(b[:]); n > 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("the held write arrived early: %d bytes, %v", n, err)
+	}
+}
+
+// arrives reads len(want) bytes from client and compares them.
+func arrives(t *testing.T, client net.Conn, want []byte) {
+	t.Helper()
+	client.SetReadDeadline(time.Now().Add(5 * time.Second))
+	got := make([]byte, len(want))
+	if _, err := io.ReadFull(client, got); err != nil {
+		t.Fatalf("reading %d bytes: %v", len(want), err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("the bytes arrived changed or out of order")
+	}
+}
+
+// TestCoalesceConnHolds checks that a full buffer's write waits for what
+// follows and goes out, whole and in order, on each event that must send
+// it.
+func TestCoalesceConnHolds(t *testing.T) {
+	full, tail := pattern(flushSize, 1), pattern(100, 2)
+	ctxOf := func(cc *coalesceConn) context.Context { return connContext(context.Background(), cc) }
+	tests := []struct {
+		name string
+		do   func(cc *coalesceConn, client net.Conn) error
+		then []byte // after the held bytes
+	}{
+		{"next write", func(cc *coalesceConn, _ net.Conn) error { _, err := cc.Write(tail); return err }, tail},
+		{"next write larger than the buffer", func(cc *coalesceConn, _ net.Conn) error {
+			_, err := cc.Write(pattern(3*flushSize+5, 3))
+			return err
+		}, pattern(3*flushSize+5, 3)},
+		{"read", func(cc *coalesceConn, client net.Conn) error {
+			// The client sends only once it has the answer: the read
+			// must not wait on it while holding (no deadlock).
+			done := make(chan error, 1)
+			go func() {
+				buf := make([]byte, 1)
+				_, err := cc.Read(buf)
+				done <- err
+			}()
+			arrives(t, client, full)
+			client.Write([]byte("x"))
+			return <-done
+		}, nil},
+		{"sendfile", func(cc *coalesceConn, _ net.Conn) error {
+			_, err := cc.ReadFrom(bytes.NewReader(tail))
+			return err
+		}, tail},
+		{"close write", func(cc *coalesceConn, _ net.Conn) error { return cc.CloseWrite() }, nil},
+		{"close", func(cc *coalesceConn, _ net.Conn) error { return cc.Close() }, nil},
+		{"response ends", func(cc *coalesceConn, _ net.Conn) error { connState(cc, http.StateIdle); return nil }, nil},
+		{"handler flushes", func(cc *coalesceConn, _ net.Conn) error {
+			rw := &respWriter{ResponseWriter: &benchWriter{h: http.Header{}}, ctx: ctxOf(cc)}
+			rw.Flush()
+			return nil
+		}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cc, client := coalescePair(t)
+			if n, err := cc.Write(full); n != flushSize || err != nil {
+				t.Fatalf("Write = %d, %v", n, err)
+			}
+			nothingArrives(t, client)
+			if err := tt.do(cc, client); err != nil {
+				t.Fatal(err)
+			}
+			if tt.name != "read" {
+				arrives(t, client, full)
+			}
+			arrives(t, client, tt.then)
+		})
+	}
+}
+
+// TestCoalesceConnPassesOthers checks that writes of any other size go out
+// at once, and that a hijacked connection holds nothing.
+func TestCoalesceConnPassesOthers(t *testing.T) {
+	cc, client := coalescePair(t)
+	for _, n := range []int{1, flushSize - 1, flushSize + 1, 3 * flushSize} {
+		p := pattern(n, n)
+		if _, err := cc.Write(p); err != nil {
+			t.Fatal(err)
+		}
+		arrives(t, client, p)
+	}
+	connState(cc, http.StateActive) // neither idle nor hijacked: changes nothing
+	p := pattern(flushSize, 9)
+	cc.Write(p)
+	nothingArrives(t, client)
+	connState(cc, http.StateHijacked)
+	arrives(t, client, p)
+	p = pattern(flushSize, 10)
+	cc.Write(p)
+	arrives(t, client, p)
+}
+
+// TestCoalesceConnFailedRelease checks that a held write that cannot be
+// sent fails every later write and closes the connection.
+func TestCoalesceConnFailedRelease(t *testing.T) {
+	cc, client := coalescePair(t)
+	client.(*net.TCPConn).SetLinger(0)
+	client.Close() // a reset: the next send fails
+	var err error
+	for i := 0; i < 100 && err == nil; i++ {
+		time.Sleep(time.Millisecond)
+		if _, werr := cc.Write(pattern(flushSize, 1)); werr != nil {
+			t.Fatal(werr) // held, not sent
+		}
+		err = cc.release()
+	}
+	if err == nil {
+		t.Fatal("writes to a reset connection kept succeeding")
+	}
+	if _, werr := cc.Write([]byte("x")); werr == nil {
+		t.Fatal("a write after a failed release succeeded")
+	}
+	if _, rerr := cc.TCPConn.Read(make([]byte, 1)); rerr == nil || !errors.Is(rerr, net.ErrClosed) {
+		t.Fatalf("the connection was not closed: %v", rerr)
+	}
+}
+
+// coalesceServer serves h as Davit does (NewHTTPServer over a
+// coalesceListener) on loopback and returns its address.
+func coalesceServer(t testing.TB, h http.Handler) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewHTTPServer(h, slog.New(slog.DiscardHandler))
+	go srv.Serve(coalesceListener{ln})
+	t.Cleanup(func() { srv.Close() })
+	return ln.Addr().String()
+}
+
+// TestCoalescedAnswersIntact sends answers of every length around the
+// buffer's size, and larger, with and without a Content-Length, over one
+// keep-alive connection, and checks each body.
+func TestCoalescedAnswersIntact(t *testing.T) {
+	addr := coalesceServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
+		if r.URL.Query().Has("length") {
+			w.Header().Set("Content-Length", strconv.Itoa(n))
+		}
+		body := pattern(n, n)
+		for len(body) > 0 { // in uneven pieces
+			k := min(len(body), 1000+len(body)%3000)
+			w.Write(body[:k])
+			body = body[k:]
+		}
+	}))
+	c := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 1}}
+	defer c.CloseIdleConnections()
+	sizes := []int{0, 1, 70000, 1 << 20}
+	for n := 2*flushSize - 600; n <= 2*flushSize+300; n++ {
+		sizes = append(sizes, n)
+	}
+	for n := flushSize - 600; n <= flushSize+100; n++ {
+		sizes = append(sizes, n)
+	}
+	for _, n := range sizes {
+		for _, q := range []string{"", "&length"} {
+			resp, err := c.Get(fmt.Sprintf("http://%s/?n=%d%s", addr, n, q))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil || !bytes.Equal(got, pattern(n, n)) {
+				t.Fatalf("n=%d%s: %d bytes, %v", n, q, len(got), err)
+			}
+		}
+	}
+}
+
+// TestFlushReachesClient checks that a handler's Flush sends all it wrote
+// even when net/http's buffer was exactly full: the handler then waits for
+// the client to have read it. One of the lengths tried fills the buffer
+// exactly; without the release in respWriter.Flush that request hangs. The
+// handler first lets net/http's background read of the connection start
+// waiting, since a read that starts after the hold releases it too.
+func TestFlushReachesClient(t *testing.T) {
+	got := make(chan struct{})
+	addr := coalesceServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rw := &respWriter{ResponseWriter: w, ctx: r.Context()}
+		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
+		time.Sleep(2 * time.Millisecond)
+		rw.Write(pattern(n, n))
+		rw.Flush()
+		select {
+		case <-got:
+		case <-time.After(10 * time.Second):
+		}
+	}))
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	br := bufio.NewReader(conn)
+	for n := flushSize - 400; n <= flushSize; n++ {
+		fmt.Fprintf(conn, "GET /?n=%d HTTP/1.1\r\nHost: x\r\n\r\n", n)
+		conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("n=%d: %v", n, err)
+		}
+		body := make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, body); err != nil {
+			t.Fatalf("n=%d: the flushed bytes did not arrive: %v", n, err)
+		}
+		if !bytes.Equal(body, pattern(n, n)) {
+			t.Fatalf("n=%d: body changed", n)
+		}
+		got <- struct{}{}
+		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+}
+
+// BenchmarkCoalesce measures one keep-alive client fetching answers a bit
+// longer than net/http's buffer over loopback, from a plain listener and
+// from a coalescing one.
+func BenchmarkCoalesce(b *testing.B) {
+	body := []byte(strings.Repeat("x", 6000))
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.Write(body)
+	})
+	for _, name := range []string{"plain", "coalesce"} {
+		b.Run(name, func(b *testing.B) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			srv := NewHTTPServer(h, slog.New(slog.DiscardHandler))
+			if name == "plain" {
+				go srv.Serve(ln)
+			} else {
+				go srv.Serve(coalesceListener{ln})
+			}
+			defer srv.Close()
+			conn, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer conn.Close()
+			br := bufio.NewReader(conn)
+			req := []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+			for b.Loop() {
+				conn.Write(req)
+				resp, err := http.ReadResponse(br, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if n, _ := io.Copy(io.Discard, resp.Body); n != int64(len(body)) {
+					b.Fatalf("%d bytes", n)
+				}
+				resp.Body.Close()
+			}
+		})
+	}
+}
