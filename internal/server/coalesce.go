@@ -121,14 +121,25 @@ func (c *coalesceConn) ReadFrom(r io.Reader) (int64, error) {
 	return c.TCPConn.ReadFrom(r)
 }
 
+// CloseWrite and Close send what is held, unless a write is in progress:
+// that one may wait on a client that does not read, and closing must then
+// end it (Server.Close and the end of Shutdown's grace close connections
+// from another goroutine), not wait for it.
 func (c *coalesceConn) CloseWrite() error {
-	c.release()
+	c.releaseIfIdle()
 	return c.TCPConn.CloseWrite()
 }
 
 func (c *coalesceConn) Close() error {
-	c.release()
+	c.releaseIfIdle()
 	return c.TCPConn.Close()
+}
+
+func (c *coalesceConn) releaseIfIdle() {
+	if c.mu.TryLock() {
+		c.releaseLocked()
+		c.mu.Unlock()
+	}
 }
 
 // connState is the http.Server's ConnState hook: a response ends with its

@@ -181,6 +181,35 @@ func TestCoalesceConnFailedRelease(t *testing.T) {
 	}
 }
 
+// TestCoalesceConnCloseEndsBlockedWrite checks that Close from another
+// goroutine ends a write that waits on a client that does not read,
+// rather than waiting for it.
+func TestCoalesceConnCloseEndsBlockedWrite(t *testing.T) {
+	cc, _ := coalescePair(t)
+	done := make(chan error, 1)
+	go func() {
+		cc.Write(pattern(flushSize, 1))
+		_, err := cc.Write(make([]byte, 256<<20)) // far more than the socket buffers
+		done <- err
+	}()
+	time.Sleep(100 * time.Millisecond) // the write is waiting
+	closed := make(chan struct{})
+	go func() { cc.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close waited for a blocked write")
+	}
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("the blocked write succeeded after Close")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the blocked write did not end after Close")
+	}
+}
+
 // coalesceServer serves h as Davit does (NewHTTPServer over a
 // coalesceListener) on loopback and returns its address.
 func coalesceServer(t testing.TB, h http.Handler) string {
