@@ -116,7 +116,7 @@ func (h *Handler) copyMove(w http.ResponseWriter, r *http.Request, src string) e
 // move renames src to dst in one step where the backend can, and copies
 // then removes where it cannot.
 func (h *Handler) move(ctx context.Context, src, dst string, info storage.Info, f *failures) error {
-	err := h.fs.Rename(ctx, src, dst)
+	err := h.rename(ctx, src, dst)
 	if errors.Is(err, storage.ErrNotSupported) {
 		if err := h.copyTree(ctx, src, dst, info, true, f); err != nil || f.n > 0 {
 			return err
@@ -126,10 +126,18 @@ func (h *Handler) move(ctx context.Context, src, dst string, info storage.Info, 
 	if err != nil {
 		return err
 	}
-	if err := h.props.Move(ctx, src, dst); err != nil {
+	return h.locks.RemoveTree(ctx, src)
+}
+
+// rename renames src to dst with their properties, as one step for
+// PROPPATCH (see Handler.nsMu).
+func (h *Handler) rename(ctx context.Context, src, dst string) error {
+	h.nsMu.Lock()
+	defer h.nsMu.Unlock()
+	if err := h.fs.Rename(ctx, src, dst); err != nil {
 		return err
 	}
-	return h.locks.RemoveTree(ctx, src)
+	return h.props.Move(ctx, src, dst)
 }
 
 // copyTree copies src to dst (members too when deep), with their dead
@@ -138,12 +146,20 @@ func (h *Handler) copyTree(ctx context.Context, src, dst string, info storage.In
 	if err := h.copyRec(ctx, src, dst, info, deep, f); err != nil {
 		return err
 	}
+	// Not while a PROPPATCH checks a resource and writes (see
+	// Handler.nsMu); and a destination removed meanwhile as a whole
+	// keeps no properties.
+	h.nsMu.Lock()
+	defer h.nsMu.Unlock()
 	if err := h.props.Copy(ctx, src, dst, deep); err != nil {
 		return err
 	}
 	// Properties copied for members that failed would outlive nothing.
 	for p := range f.set {
 		h.props.Delete(ctx, p)
+	}
+	if _, err := h.fs.Stat(ctx, dst); errors.Is(err, storage.ErrNotFound) {
+		return h.props.Delete(ctx, dst)
 	}
 	return nil
 }

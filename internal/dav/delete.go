@@ -98,9 +98,6 @@ func (h *Handler) removeTree(ctx context.Context, p string, info storage.Info, f
 		if err != nil {
 			return err
 		}
-		if err := h.props.Delete(ctx, p); err != nil {
-			return err
-		}
 		return h.locks.RemoveTree(ctx, p)
 	}
 	// Partial failure: drop the locks whose resources are gone.
@@ -135,15 +132,25 @@ func (h *Handler) removeRec(ctx context.Context, p string, info storage.Info, f 
 			return false, err
 		}
 	}
+	return false, h.removeOne(ctx, p, p == top)
+}
+
+// removeOne removes the resource p (a file, or a folder now empty) and
+// its properties, as one step for PROPPATCH (see Handler.nsMu). The top
+// of a removal drops every property under it; a member's are dropped at
+// once, since should another member fail they would outlive it, and a
+// cheap read decides whether a write is needed.
+func (h *Handler) removeOne(ctx context.Context, p string, top bool) error {
+	h.nsMu.Lock()
+	defer h.nsMu.Unlock()
 	if err := h.fs.Remove(ctx, p); err != nil {
-		return false, err
+		return err
 	}
-	if p != top {
-		// Should a member fail later, these properties would outlive
-		// their resource; a cheap read decides whether a write is needed.
-		if ps, err := h.props.Get(ctx, p); err == nil && len(ps) > 0 {
-			h.props.Delete(ctx, p)
-		}
+	if top {
+		return h.props.Delete(ctx, p)
 	}
-	return false, nil
+	if ps, err := h.props.Get(ctx, p); err == nil && len(ps) > 0 {
+		h.props.Delete(ctx, p)
+	}
+	return nil
 }

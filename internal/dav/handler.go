@@ -56,6 +56,16 @@ type Handler struct {
 	// resource that was locked after it was checked.
 	lockMu sync.RWMutex
 
+	// nsMu makes a dead-property write atomic with the existence of its
+	// resource. PROPPATCH checks that the resource exists and writes
+	// holding it shared; taking a resource away with its properties (each
+	// removal of DELETE, the rename of MOVE, the property copy of COPY)
+	// holds it exclusively. Without it a PROPPATCH that found its resource
+	// could write after a DELETE or MOVE took resource and properties
+	// away, leaving properties on a missing path, to reappear on whatever
+	// is created there later. Taken after lockMu, never before.
+	nsMu sync.RWMutex
+
 	cfg    Config
 	fs     storage.FS
 	locks  lock.Manager

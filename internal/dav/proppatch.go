@@ -1,10 +1,13 @@
 package dav
 
 import (
+	"context"
 	"encoding/xml"
+	"errors"
 	"net/http"
 
 	"github.com/davit-dav/davit/internal/props"
+	"github.com/davit-dav/davit/internal/storage"
 	"github.com/davit-dav/davit/multistatus"
 )
 
@@ -115,11 +118,11 @@ func (h *Handler) proppatch(w http.ResponseWriter, r *http.Request, p string) er
 		}
 	}
 	if !failed {
-		err := h.props.Apply(ctx, p, patches)
+		err := h.applyExisting(ctx, p, patches)
 		if err != nil {
 			code := statusOf(err).Status
-			if code >= 500 && code != http.StatusInsufficientStorage {
-				return err
+			if (code >= 500 && code != http.StatusInsufficientStorage) || errors.Is(err, storage.ErrNotFound) {
+				return err // the resource went meanwhile: a 404 of its own
 			}
 			for i := range status {
 				status[i] = code
@@ -161,6 +164,17 @@ func (h *Handler) proppatch(w http.ResponseWriter, r *http.Request, p string) er
 	mw := multistatus.NewWriter(w)
 	mw.Write(&resp)
 	return mw.Close()
+}
+
+// applyExisting applies the patches to p if p still exists (see
+// Handler.nsMu): a DELETE or MOVE may have taken it since it was found.
+func (h *Handler) applyExisting(ctx context.Context, p string, patches []props.Patch) error {
+	h.nsMu.RLock()
+	defer h.nsMu.RUnlock()
+	if _, err := h.fs.Stat(ctx, p); err != nil {
+		return err
+	}
+	return h.props.Apply(ctx, p, patches)
 }
 
 // langOf returns the xml:lang in scope on t: its own attribute (even an

@@ -1,0 +1,95 @@
+package dav_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/davit-dav/davit/internal/dav"
+	"github.com/davit-dav/davit/internal/props"
+)
+
+// gatedProps holds every Apply until released, after telling that one
+// has begun.
+type gatedProps struct {
+	props.Store
+	begun, release chan struct{}
+}
+
+func (g gatedProps) Apply(ctx context.Context, p string, patches []props.Patch) error {
+	g.begun <- struct{}{}
+	<-g.release
+	return g.Store.Apply(ctx, p, patches)
+}
+
+// TestPropPatchRacesRemoval runs a DELETE, MOVE or COPY while a PROPPATCH
+// that found its resource is writing. The removal must wait for the write
+// and then take the properties with the resource: no property may stay on
+// a missing path (nor on a resource that replaced the patched one).
+func TestPropPatchRacesRemoval(t *testing.T) {
+	const patch = `<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><t:owner xmlns:t="urn:t">me</t:owner></D:prop></D:set></D:propertyupdate>`
+	for _, tc := range []struct {
+		name   string
+		method string
+		target string
+		hdr    []string
+		want   int
+		// after the two requests: paths that must have no properties,
+		// and the one that must have the patched one (if any)
+		bare []string
+		kept string
+	}{
+		{"delete the file", "DELETE", "/d/f", nil, 204, []string{"/d/f"}, ""},
+		{"delete its folder", "DELETE", "/d", nil, 204, []string{"/d", "/d/f"}, ""},
+		{"move the file", "MOVE", "/d/f", []string{"Destination", "/d/g"}, 201, []string{"/d/f"}, "/d/g"},
+		{"move its folder", "MOVE", "/d", []string{"Destination", "/e"}, 201, []string{"/d/f"}, "/e/f"},
+		{"copy over it", "COPY", "/x", []string{"Destination", "/d/f"}, 204, []string{"/d/f"}, ""},
+		{"copy it away", "COPY", "/d/f", []string{"Destination", "/d/g"}, 201, nil, "/d/f"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			gate := gatedProps{begun: make(chan struct{}), release: make(chan struct{})}
+			e := newEnv(t, func(c *dav.Config) {
+				gate.Store = c.Props
+				c.Props = gate
+			})
+			e.mkcol("/d")
+			e.put("/d/f", "f")
+			e.put("/x", "x")
+			patched := make(chan int)
+			go func() {
+				w := httptest.NewRecorder()
+				e.h.ServeHTTP(w, newRequest("PROPPATCH", "/d/f", patch))
+				patched <- w.Code
+			}()
+			<-gate.begun // the PROPPATCH found /d/f and is writing
+			other := make(chan int)
+			go func() {
+				w := httptest.NewRecorder()
+				e.h.ServeHTTP(w, newRequest(tc.method, tc.target, "", tc.hdr...))
+				other <- w.Code
+			}()
+			// Long enough for the other request to finish, had it not
+			// waited for the write.
+			time.Sleep(50 * time.Millisecond)
+			close(gate.release)
+			if code := <-patched; code != http.StatusMultiStatus {
+				t.Errorf("PROPPATCH: %d, want 207", code)
+			}
+			if code := <-other; code != tc.want {
+				t.Errorf("%s: %d, want %d", tc.method, code, tc.want)
+			}
+			for _, p := range tc.bare {
+				if ps, err := e.props.Get(context.Background(), p); err != nil || len(ps) != 0 {
+					t.Errorf("%s keeps %d properties (%v) after the race", p, len(ps), err)
+				}
+			}
+			if tc.kept != "" {
+				if ps, err := e.props.Get(context.Background(), tc.kept); err != nil || len(ps) != 1 {
+					t.Errorf("%s has %d properties (%v), want the patched one", tc.kept, len(ps), err)
+				}
+			}
+		})
+	}
+}
