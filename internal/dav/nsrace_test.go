@@ -2,6 +2,7 @@ package dav_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -88,6 +89,46 @@ func TestPropPatchRacesRemoval(t *testing.T) {
 			if tc.kept != "" {
 				if ps, err := e.props.Get(context.Background(), tc.kept); err != nil || len(ps) != 1 {
 					t.Errorf("%s has %d properties (%v), want the patched one", tc.kept, len(ps), err)
+				}
+			}
+		})
+	}
+}
+
+// TestPropPatchAfterRemoval removes the resource while a PROPPATCH that
+// found it is still reading its body: the PROPPATCH must then answer 404
+// and write nothing, not set properties on a missing path.
+func TestPropPatchAfterRemoval(t *testing.T) {
+	for _, method := range []string{"DELETE", "MOVE"} {
+		t.Run(method, func(t *testing.T) {
+			e := newEnv(t)
+			e.mkcol("/d")
+			e.put("/d/f", "f")
+			pr, pw := io.Pipe()
+			req := newRequest("PROPPATCH", "/d/f", "")
+			req.Body, req.ContentLength = pr, -1
+			done := make(chan int)
+			go func() {
+				w := httptest.NewRecorder()
+				e.h.ServeHTTP(w, req)
+				done <- w.Code
+			}()
+			pw.Write([]byte(`<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop>`))
+			// The PROPPATCH has found /d/f and is reading its body.
+			switch method {
+			case "DELETE":
+				e.must(http.StatusNoContent, "DELETE", "/d/f", "")
+			case "MOVE":
+				e.must(http.StatusCreated, "MOVE", "/d/f", "", "Destination", "/d/g")
+			}
+			pw.Write([]byte(`<t:owner xmlns:t="urn:t">me</t:owner></D:prop></D:set></D:propertyupdate>`))
+			pw.Close()
+			if code := <-done; code != http.StatusNotFound {
+				t.Errorf("PROPPATCH on a resource removed meanwhile: %d, want 404", code)
+			}
+			for _, p := range []string{"/d/f", "/d/g"} {
+				if ps, err := e.props.Get(context.Background(), p); err != nil || len(ps) != 0 {
+					t.Errorf("%s has %d properties (%v), want none", p, len(ps), err)
 				}
 			}
 		})
