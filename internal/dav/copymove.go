@@ -146,9 +146,8 @@ func (h *Handler) copyTree(ctx context.Context, src, dst string, info storage.In
 	if err := h.copyRec(ctx, src, dst, info, deep, f); err != nil {
 		return err
 	}
-	// Not while a PROPPATCH checks a resource and writes (see
-	// Handler.nsMu); and a destination removed meanwhile as a whole
-	// keeps no properties.
+	// Not while a PROPPATCH checks a resource and writes, nor while a
+	// resource goes with its properties (see Handler.nsMu).
 	h.nsMu.Lock()
 	defer h.nsMu.Unlock()
 	if err := h.props.Copy(ctx, src, dst, deep); err != nil {
@@ -158,8 +157,18 @@ func (h *Handler) copyTree(ctx context.Context, src, dst string, info storage.In
 	for p := range f.set {
 		h.props.Delete(ctx, p)
 	}
-	if _, err := h.fs.Stat(ctx, dst); errors.Is(err, storage.ErrNotFound) {
-		return h.props.Delete(ctx, dst)
+	// Nor for members a DELETE or MOVE took away while the copy ran:
+	// only paths that hold properties are looked at (none, usually).
+	paths, err := h.props.Paths(ctx, dst)
+	if err != nil {
+		return err
+	}
+	for _, p := range paths {
+		if _, err := h.fs.Stat(ctx, p); errors.Is(err, storage.ErrNotFound) {
+			if err := h.props.Delete(ctx, p); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

@@ -5,11 +5,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/davit-dav/davit/internal/dav"
 	"github.com/davit-dav/davit/internal/props"
+	"github.com/davit-dav/davit/internal/storage"
 )
 
 // gatedProps holds every Apply until released, after telling that one
@@ -132,5 +135,62 @@ func TestPropPatchAfterRemoval(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// gatedFS holds the second CopyFile until released, after telling the
+// destination of the first.
+type gatedFS struct {
+	storage.FS
+	n       *atomic.Int32
+	first   chan string
+	release chan struct{}
+}
+
+func (g gatedFS) CopyFile(ctx context.Context, src, dst string) error {
+	switch g.n.Add(1) {
+	case 1:
+		err := g.FS.CopyFile(ctx, src, dst)
+		g.first <- dst
+		return err
+	case 2:
+		<-g.release
+	}
+	return g.FS.CopyFile(ctx, src, dst)
+}
+
+// TestCopyRacesRemoval deletes a member a COPY has just made, while the
+// COPY goes on: the properties the COPY then gives its members must not
+// land on the missing one.
+func TestCopyRacesRemoval(t *testing.T) {
+	const patch = `<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><t:owner xmlns:t="urn:t">me</t:owner></D:prop></D:set></D:propertyupdate>`
+	gate := gatedFS{n: new(atomic.Int32), first: make(chan string, 1), release: make(chan struct{})}
+	e := newEnv(t, func(c *dav.Config) {
+		gate.FS = c.FS
+		c.FS = gate
+	})
+	e.mkcol("/src")
+	for _, p := range []string{"/src/a", "/src/b", "/src/c"} {
+		e.put(p, "x")
+		e.must(http.StatusMultiStatus, "PROPPATCH", p, patch)
+	}
+	copied := make(chan int)
+	go func() {
+		w := httptest.NewRecorder()
+		e.h.ServeHTTP(w, newRequest("COPY", "/src", "", "Destination", "/dst"))
+		copied <- w.Code
+	}()
+	gone := <-gate.first
+	e.must(http.StatusNoContent, "DELETE", gone, "")
+	close(gate.release)
+	if code := <-copied; code != http.StatusCreated {
+		t.Fatalf("COPY: %d, want 201", code)
+	}
+	paths, err := e.props.Paths(context.Background(), "/dst")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(paths) != 2 || slices.Contains(paths, gone) {
+		t.Errorf("properties under /dst on %q; want the two members left, not %s", paths, gone)
 	}
 }

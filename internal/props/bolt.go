@@ -325,6 +325,32 @@ func (s *Bolt) transfer(ctx context.Context, src, dst string, tree, move bool) e
 	return nil
 }
 
+// Paths implements Store.
+func (s *Bolt) Paths(ctx context.Context, p string) ([]string, error) {
+	if err := check(ctx, p); err != nil || s.empty.Load() {
+		return nil, err
+	}
+	var out []string
+	err := s.view(func(b *bbolt.Bucket) error {
+		c := b.Cursor()
+		for _, pre := range prefixes(p, true) {
+			// A path's keys are adjacent: NUL sorts before any byte a
+			// longer path could have there.
+			for k, _ := c.Seek([]byte(pre)); k != nil && bytes.HasPrefix(k, []byte(pre)); k, _ = c.Next() {
+				q := k[:bytes.IndexByte(k, 0)]
+				if n := len(out); n == 0 || out[n-1] != string(q) {
+					out = append(out, string(q))
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("props: paths under %s: %w", p, err)
+	}
+	return out, nil
+}
+
 // Delete implements Store.
 func (s *Bolt) Delete(ctx context.Context, p string) error {
 	if err := check(ctx, p); err != nil {

@@ -150,6 +150,23 @@ func (s *Memory) Delete(ctx context.Context, p string) error {
 	return nil
 }
 
+// Paths implements Store.
+func (s *Memory) Paths(ctx context.Context, p string) ([]string, error) {
+	if err := check(ctx, p); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for q := range s.m {
+		if inTree(p, q) {
+			out = append(out, q)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
 // check returns the context's error or an error for an invalid path.
 func check(ctx context.Context, p string) error {
 	if err := ctx.Err(); err != nil {

@@ -57,4 +57,8 @@ type Store interface {
 
 	// Delete removes the properties of p and everything below it.
 	Delete(ctx context.Context, p string) error
+
+	// Paths returns the paths, p and below it, that hold properties,
+	// each once, in byte order.
+	Paths(ctx context.Context, p string) ([]string, error)
 }

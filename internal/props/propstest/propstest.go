@@ -28,6 +28,42 @@ func Run(t *testing.T, newS New) {
 	t.Run("Trees", func(t *testing.T) { testTrees(t, newS) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, newS) })
 	t.Run("GetPage", func(t *testing.T) { testGetPage(t, newS) })
+	t.Run("Paths", func(t *testing.T) { testPaths(t, newS) })
+}
+
+// testPaths lists the paths holding properties in a tree: each once (two
+// properties each), in byte order, none outside it, none once removed.
+func testPaths(t *testing.T, newS New) {
+	ctx := context.Background()
+	s := newS(t)
+	if got, err := s.Paths(ctx, "/"); err != nil || len(got) != 0 {
+		t.Fatalf("Paths of an empty store = %q, %v", got, err)
+	}
+	fill(t, s, "/", "/a", "/a/b", "/a/b/c", "/a.txt", "/a-b", "/ab", "/ab/x", "/a b", "/a b/c")
+	for _, tc := range []struct{ p, want string }{
+		{"/", "/ /a /a b /a b/c /a-b /a.txt /a/b /a/b/c /ab /ab/x"},
+		{"/a", "/a /a/b /a/b/c"},
+		{"/a/b", "/a/b /a/b/c"},
+		{"/a/b/c", "/a/b/c"},
+		{"/a b", "/a b /a b/c"},
+		{"/ab", "/ab /ab/x"},
+		{"/a/x", ""},
+		{"/b", ""},
+	} {
+		got, err := s.Paths(ctx, tc.p)
+		if err != nil || strings.Join(got, " ") != tc.want {
+			t.Errorf("Paths(%s) = %q, %v; want %q", tc.p, got, err, tc.want)
+		}
+	}
+	if err := s.Delete(ctx, "/a/b"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Paths(ctx, "/a"); err != nil || strings.Join(got, " ") != "/a" {
+		t.Errorf("Paths(/a) after deleting /a/b = %q, %v; want /a", got, err)
+	}
+	if _, err := s.Paths(ctx, "a/../b"); err == nil {
+		t.Error("Paths of an invalid path: no error")
+	}
 }
 
 func name(space, local string) xml.Name { return xml.Name{Space: space, Local: local} }
