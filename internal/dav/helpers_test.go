@@ -73,6 +73,26 @@ func (e *env) do(method, target, body string, hdr ...string) *httptest.ResponseR
 	return e.serve(newRequest(method, target, body, hdr...))
 }
 
+// serveAsync serves r in the background; the channel gets its status.
+func (e *env) serveAsync(r *http.Request) <-chan int {
+	done := make(chan int, 1)
+	go func() {
+		w := httptest.NewRecorder()
+		e.h.ServeHTTP(w, r)
+		done <- w.Code
+	}()
+	return done
+}
+
+// pipedRequest builds a request whose body is written, as it goes, to
+// the returned writer (no Content-Length).
+func pipedRequest(method, target string, hdr ...string) (*http.Request, *io.PipeWriter) {
+	pr, pw := io.Pipe()
+	r := newRequest(method, target, "", hdr...)
+	r.Body, r.ContentLength = pr, -1
+	return r, pw
+}
+
 func (e *env) serve(r *http.Request) *httptest.ResponseRecorder {
 	e.t.Helper()
 	w := httptest.NewRecorder()

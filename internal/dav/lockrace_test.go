@@ -1,9 +1,7 @@
 package dav_test
 
 import (
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 )
 
@@ -21,15 +19,8 @@ func TestLockDuringUpload(t *testing.T) {
 			if tc.exists {
 				e.put("/d/f", "before")
 			}
-			pr, pw := io.Pipe()
-			req := newRequest("PUT", "/d/f", "")
-			req.Body, req.ContentLength = pr, -1
-			done := make(chan int)
-			go func() {
-				w := httptest.NewRecorder()
-				e.h.ServeHTTP(w, req)
-				done <- w.Code
-			}()
+			req, pw := pipedRequest("PUT", "/d/f")
+			done := e.serveAsync(req)
 			pw.Write([]byte("half of the "))
 			// The PUT has passed its checks and is reading the body.
 			e.lock("/d/f", "0", lockExclusive)

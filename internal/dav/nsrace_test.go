@@ -2,9 +2,7 @@ package dav_test
 
 import (
 	"context"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -61,19 +59,9 @@ func TestPropPatchRacesRemoval(t *testing.T) {
 			e.mkcol("/d")
 			e.put("/d/f", "f")
 			e.put("/x", "x")
-			patched := make(chan int)
-			go func() {
-				w := httptest.NewRecorder()
-				e.h.ServeHTTP(w, newRequest("PROPPATCH", "/d/f", patch))
-				patched <- w.Code
-			}()
+			patched := e.serveAsync(newRequest("PROPPATCH", "/d/f", patch))
 			<-gate.begun // the PROPPATCH found /d/f and is writing
-			other := make(chan int)
-			go func() {
-				w := httptest.NewRecorder()
-				e.h.ServeHTTP(w, newRequest(tc.method, tc.target, "", tc.hdr...))
-				other <- w.Code
-			}()
+			other := e.serveAsync(newRequest(tc.method, tc.target, "", tc.hdr...))
 			// Long enough for the other request to finish, had it not
 			// waited for the write.
 			time.Sleep(50 * time.Millisecond)
@@ -107,15 +95,8 @@ func TestPropPatchAfterRemoval(t *testing.T) {
 			e := newEnv(t)
 			e.mkcol("/d")
 			e.put("/d/f", "f")
-			pr, pw := io.Pipe()
-			req := newRequest("PROPPATCH", "/d/f", "")
-			req.Body, req.ContentLength = pr, -1
-			done := make(chan int)
-			go func() {
-				w := httptest.NewRecorder()
-				e.h.ServeHTTP(w, req)
-				done <- w.Code
-			}()
+			req, pw := pipedRequest("PROPPATCH", "/d/f")
+			done := e.serveAsync(req)
 			pw.Write([]byte(`<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop>`))
 			// The PROPPATCH has found /d/f and is reading its body.
 			switch method {
@@ -174,12 +155,7 @@ func TestCopyRacesRemoval(t *testing.T) {
 		e.put(p, "x")
 		e.must(http.StatusMultiStatus, "PROPPATCH", p, patch)
 	}
-	copied := make(chan int)
-	go func() {
-		w := httptest.NewRecorder()
-		e.h.ServeHTTP(w, newRequest("COPY", "/src", "", "Destination", "/dst"))
-		copied <- w.Code
-	}()
+	copied := e.serveAsync(newRequest("COPY", "/src", "", "Destination", "/dst"))
 	gone := <-gate.first
 	e.must(http.StatusNoContent, "DELETE", gone, "")
 	close(gate.release)
