@@ -303,3 +303,53 @@ func TestStreamingMemory(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkAppendPathHref guards href encoding, paid once per listed
+// resource: a plain name (the common case, copied as it is), and names
+// with spaces, an ampersand and non-ASCII letters, which are escaped byte
+// by byte. Each case checks its output once, so a wrong encoding fails
+// the benchmark rather than measuring it.
+func BenchmarkAppendPathHref(b *testing.B) {
+	for _, tc := range []struct {
+		name, prefix, path string
+		collection         bool
+		want               string
+	}{
+		{"plain", "/dav", "/projects/2026/report-000042.pdf", false, "/dav/projects/2026/report-000042.pdf"},
+		{"collection", "", "/projects/2026", true, "/projects/2026/"},
+		{"escaped", "/dav", "/Q1 & Q2/Résumé final.pdf", false, "/dav/Q1%20&amp;%20Q2/R%C3%A9sum%C3%A9%20final.pdf"},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			if got := string(AppendPathHref(nil, tc.prefix, tc.path, tc.collection)); got != tc.want {
+				b.Fatalf("AppendPathHref(%q, %q) = %q, want %q", tc.prefix, tc.path, got, tc.want)
+			}
+			buf := make([]byte, 0, 256)
+			b.ReportAllocs()
+			for b.Loop() {
+				buf = AppendPathHref(buf[:0], tc.prefix, tc.path, tc.collection)
+			}
+		})
+	}
+}
+
+// BenchmarkAppendText guards the escaping of character data (display
+// names, content types, dead property values): text with nothing to
+// escape, and text with markup, a carriage return, a control character
+// and invalid UTF-8.
+func BenchmarkAppendText(b *testing.B) {
+	for _, tc := range []struct{ name, in, want string }{
+		{"plain", "Quarterly report, final version (2026).pdf", "Quarterly report, final version (2026).pdf"},
+		{"escaped", "a<b> & c\r\x01\xff", "a&lt;b&gt; &amp; c&#xD;\uFFFD\uFFFD"},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			if got := string(AppendText(nil, tc.in)); got != tc.want {
+				b.Fatalf("AppendText(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+			buf := make([]byte, 0, 256)
+			b.ReportAllocs()
+			for b.Loop() {
+				buf = AppendText(buf[:0], tc.in)
+			}
+		})
+	}
+}

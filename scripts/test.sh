@@ -33,6 +33,11 @@ for build in "" CGO_ENABLED=0 GOOS=windows GOOS=darwin GOOS=freebsd; do
 done
 echo "== go test -race"
 go test -race -count=1 ./...
+# Every benchmark once: each checks what it measures (an answer's status,
+# an encoding, the locks a lookup finds) before timing it, and those checks
+# must run somewhere. Only correctness decides here, never a time.
+echo "== benchmarks, once each"
+go test -run='^$' -bench=. -benchtime=1x -count=1 ./...
 # Listing on Linux calls into C when cgo is on (internal/storage,
 # statmany_cgo.go); the build without cgo must vet and pass as well.
 echo "== go vet and storage tests, CGO_ENABLED=0"

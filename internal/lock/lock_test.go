@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -176,6 +177,59 @@ func BenchmarkCreateUnlock(b *testing.B) {
 			run(b, newBolt(b, db, lock.Options{}))
 		})
 	}
+}
+
+// BenchmarkLookup guards the lock lookups every request pays: Covering
+// (the If header check of each write, lockdiscovery, a Depth 0 PROPFIND)
+// and Below (DELETE, MOVE, a listing's page), with 1,000 unrelated locks
+// held elsewhere, one infinite-depth lock on an ancestor and one on the
+// resource itself. Each case checks what it finds once, so a lookup that
+// finds too much or too little fails the benchmark.
+func BenchmarkLookup(b *testing.B) {
+	run := func(b *testing.B, m lock.Manager) {
+		ctx := context.Background()
+		for i := range 1000 {
+			p := "/other/u" + strconv.Itoa(i%50) + "/f" + strconv.Itoa(i)
+			if _, err := m.Create(ctx, lock.Lock{Root: p, Timeout: time.Hour}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for _, l := range []lock.Lock{
+			{Root: "/projects", Depth: lock.Infinity, Timeout: time.Hour},
+			{Root: "/projects/2026/report.pdf", Timeout: time.Hour},
+		} {
+			if _, err := m.Create(ctx, l); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for _, tc := range []struct {
+			name string
+			p    string
+			find func(context.Context, string) ([]lock.Lock, error)
+			want int
+		}{
+			{"Covering/locked", "/projects/2026/report.pdf", m.Covering, 2},
+			{"Covering/unlocked", "/public/readme.txt", m.Covering, 0},
+			{"Below/folder", "/projects/2026", m.Below, 1},
+			{"Below/unlocked", "/public", m.Below, 0},
+		} {
+			b.Run(tc.name, func(b *testing.B) {
+				if ls, err := tc.find(ctx, tc.p); err != nil || len(ls) != tc.want {
+					b.Fatalf("%s(%s): %d locks, %v; want %d", tc.name, tc.p, len(ls), err, tc.want)
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					tc.find(ctx, tc.p)
+				}
+			})
+		}
+	}
+	b.Run("Memory", func(b *testing.B) { run(b, lock.NewMemory(lock.Options{})) })
+	b.Run("Bolt", func(b *testing.B) {
+		db := openDB(b, filepath.Join(b.TempDir(), "locks.db"), true)
+		defer db.Close()
+		run(b, newBolt(b, db, lock.Options{}))
+	})
 }
 
 // TestBoltSweep checks that expired locks nobody touches again still leave
