@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 
 	"go.etcd.io/bbolt"
@@ -86,20 +87,82 @@ func encode(pr Property) []byte {
 	return append(v, pr.Inner...)
 }
 
+// decoder decodes the entries of one read into Properties whose strings
+// and values share a few allocations instead of three or four each: the
+// names and languages are substrings of strings built in one
+// strings.Builder (which only ever appends, so what it handed out before
+// stays as it was), each Inner is a capacity-limited slice of a shared
+// block (appending to one copies it rather than overwrite its neighbour),
+// and a namespace equal to the one before is the same string (a client's
+// properties mostly share one).
+type decoder struct {
+	text  strings.Builder
+	block []byte
+	space string
+	next  int // the size of the next block or builder, doubling to maxShared
+}
+
+// maxShared is the largest block the decoder allocates to share; a value
+// longer than a quarter of it gets its own.
+const maxShared = 4 << 10
+
+// grow returns the size of the next shared allocation for at least n
+// bytes: 256 for a read's first, doubling up to maxShared, so that reading
+// one small property does not cost a large block.
+func (d *decoder) grow(n int) int {
+	d.next = min(max(2*d.next, 256), maxShared)
+	return max(n, d.next)
+}
+
 // decode builds a Property from a key and value of resource prefix pre,
 // copying out of the transaction's memory.
-func decode(pre, k, v []byte) (Property, error) {
+func (d *decoder) decode(pre, k, v []byte) (Property, error) {
 	name := k[len(pre):]
 	i := bytes.IndexByte(name, 0)
 	n, w := binary.Uvarint(v)
 	if i < 0 || w <= 0 || uint64(len(v)-w) < n {
 		return Property{}, fmt.Errorf("props: corrupt entry %q", k)
 	}
+	space, local, lang, inner := name[:i], name[i+1:], v[w:w+int(n)], v[w+int(n):]
+	if string(space) != d.space {
+		d.space = d.str(space)
+	}
 	return Property{
-		Name:  xml.Name{Space: string(name[:i]), Local: string(name[i+1:])},
-		Lang:  string(v[w : w+int(n)]),
-		Inner: bytes.Clone(v[w+int(n):]),
+		Name:  xml.Name{Space: d.space, Local: d.str(local)},
+		Lang:  d.str(lang),
+		Inner: d.bytes(inner),
 	}, nil
+}
+
+// str returns b as a string held in d.text.
+func (d *decoder) str(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	start := d.text.Len()
+	if d.text.Cap()-start < len(b) {
+		// A fresh builder rather than a grown one: growing would copy
+		// everything written so far, which the strings handed out keep.
+		d.text = strings.Builder{}
+		d.text.Grow(d.grow(len(b)))
+		start = 0
+	}
+	d.text.Write(b)
+	return d.text.String()[start:]
+}
+
+// bytes returns a copy of b, in d.block when it fits, never nil: an empty
+// value is a property without content, not a missing one.
+func (d *decoder) bytes(b []byte) []byte {
+	if len(b) > maxShared/4 {
+		return bytes.Clone(b)
+	}
+	if d.block == nil || cap(d.block)-len(d.block) < len(b) {
+		d.block = make([]byte, 0, d.grow(len(b)))
+	}
+	start := len(d.block)
+	d.block = append(d.block, b...)
+	return d.block[start:len(d.block):len(d.block)]
 }
 
 // Get implements Store.
@@ -138,15 +201,23 @@ func (s *Bolt) GetPage(ctx context.Context, paths []string) ([][]Property, error
 				return nil
 			}
 		}
-		var pre []byte
+		var (
+			pre []byte
+			d   decoder
+			all []Property // the page's properties, each path's a capacity-limited run
+		)
 		for i, p := range paths {
 			pre = append(append(pre[:0], p...), 0)
+			start := len(all)
 			for k, v := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre); k, v = c.Next() {
-				pr, err := decode(pre, k, v)
+				pr, err := d.decode(pre, k, v)
 				if err != nil {
 					return err
 				}
-				out[i] = append(out[i], pr)
+				all = append(all, pr)
+			}
+			if len(all) > start {
+				out[i] = all[start:len(all):len(all)]
 			}
 		}
 		return nil

@@ -29,6 +29,85 @@ func Run(t *testing.T, newS New) {
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, newS) })
 	t.Run("GetPage", func(t *testing.T) { testGetPage(t, newS) })
 	t.Run("Paths", func(t *testing.T) { testPaths(t, newS) })
+	t.Run("ResultsOwned", func(t *testing.T) { testResultsOwned(t, newS) })
+}
+
+// testResultsOwned: what Get and GetPage return belongs to the caller.
+// Appending to a property list or to a value, or changing a value's bytes,
+// changes no other property of the same read and nothing a later read
+// gives. The page is large enough (values short and long, namespaces
+// alternating, a language, an empty value) that a store sharing memory
+// between the values of one read would have to cross its blocks.
+func testResultsOwned(t *testing.T, newS New) {
+	s := newS(t)
+	ctx := context.Background()
+	var paths []string
+	for i := range 12 {
+		p := fmt.Sprintf("/o/f%02d", i)
+		paths = append(paths, p)
+		patches := []props.Patch{
+			set("urn:a", "short", fmt.Sprint(i)),
+			set("urn:b", "long", strings.Repeat(string(rune('a'+i)), 100*i)),
+			set("urn:a", "zempty", ""),
+			{Prop: props.Property{Name: name("urn:c", "lang"), Lang: "de-CH", Inner: []byte("Grüezi")}},
+		}
+		if i%3 == 0 {
+			patches = append(patches, set("urn:b", "big", strings.Repeat("x", 3000)))
+		}
+		mustApply(t, s, p, patches...)
+	}
+	page, err := s.GetPage(ctx, paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	single := mustGet(t, s, paths[4])
+	want := make([]string, len(paths))
+	for i := range paths {
+		want[i] = show(page[i])
+		if n := 4 + btoi(i%3 == 0); len(page[i]) != n {
+			t.Fatalf("GetPage: %d properties for %s, want %d", len(page[i]), paths[i], n)
+		}
+	}
+	wantSingle := show(single)
+	// Grow every list and every value of the page and of the Get.
+	for _, ps := range append(page, single) {
+		_ = append(ps, props.Property{Name: name("urn:z", "added"), Inner: []byte("added")})
+		for j := range ps {
+			_ = append(ps[j].Inner, "appended"...)
+		}
+	}
+	for i := range paths {
+		if got := show(page[i]); got != want[i] {
+			t.Errorf("after appending: %s reads %s, want %s", paths[i], got, want[i])
+		}
+	}
+	if got := show(single); got != wantSingle {
+		t.Errorf("after appending: Get(%s) reads %s, want %s", paths[4], got, wantSingle)
+	}
+	// Overwrite the bytes of every value read: the store keeps its own.
+	for _, ps := range append(page, single) {
+		for j := range ps {
+			for k := range ps[j].Inner {
+				ps[j].Inner[k] = '#'
+			}
+		}
+	}
+	again, err := s.GetPage(ctx, paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range paths {
+		if got := show(again[i]); got != want[i] {
+			t.Errorf("after overwriting what was read: %s reads %s, want %s", paths[i], got, want[i])
+		}
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // testPaths lists the paths holding properties in a tree: each once (two
