@@ -1,14 +1,18 @@
 package dav_test
 
 import (
+	"encoding/xml"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"go.etcd.io/bbolt"
 
 	"github.com/davit-dav/davit/internal/dav"
 	"github.com/davit-dav/davit/internal/lock"
@@ -85,7 +89,9 @@ func BenchmarkPropfindDepth0(b *testing.B) {
 }
 
 // BenchmarkPropfindDepth1x100 is PROPFIND Depth 1 on a LocalFS collection
-// of 100 files.
+// of 100 files; in "win32-allprop" the properties are in the Bolt store
+// and every file holds the three Windows Explorer sets on upload
+// (../shared/CLIENTS.md), which an allprop answer reads and returns.
 func BenchmarkPropfindDepth1x100(b *testing.B) {
 	h := benchHandler(b)
 	for _, c := range []struct{ name, body string }{{"allprop", allpropBody}, {"named4", namedBody}} {
@@ -94,4 +100,60 @@ func BenchmarkPropfindDepth1x100(b *testing.B) {
 			benchPropfind(b, h, "/d100/", "1", c.body)
 		})
 	}
+	b.Run("win32-allprop", func(b *testing.B) {
+		h := benchHandlerWin32(b)
+		b.ReportAllocs()
+		benchPropfind(b, h, "/d100/", "1", allpropBody)
+	})
+}
+
+// benchHandlerWin32 is benchHandler with the properties in a Bolt store
+// and, on each file of d100/, the properties Windows Explorer sets.
+func benchHandlerWin32(b *testing.B) http.Handler {
+	dir := b.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "d100"), 0o777); err != nil {
+		b.Fatal(err)
+	}
+	db, err := bbolt.Open(filepath.Join(b.TempDir(), "props.db"), 0o600, &bbolt.Options{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	store, err := props.NewBolt(db)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ms := "urn:schemas-microsoft-com:"
+	for i := range 100 {
+		name := fmt.Sprintf("file-%03d.txt", i)
+		if err := os.WriteFile(filepath.Join(dir, "d100", name), make([]byte, 64), 0o666); err != nil {
+			b.Fatal(err)
+		}
+		err := store.Apply(b.Context(), "/d100/"+name, []props.Patch{
+			{Prop: props.Property{Name: xml.Name{Space: ms, Local: "Win32CreationTime"}, Inner: []byte("Sun, 06 Dec 2026 19:46:03 GMT")}},
+			{Prop: props.Property{Name: xml.Name{Space: ms, Local: "Win32LastModifiedTime"}, Inner: []byte("Sun, 06 Dec 2026 19:46:03 GMT")}},
+			{Prop: props.Property{Name: xml.Name{Space: ms, Local: "Win32FileAttributes"}, Inner: []byte("00000020")}},
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	fsys, err := storage.NewLocal(dir, storage.LocalOptions{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { fsys.Close() })
+	h := dav.New(dav.Config{
+		FS: fsys, Locks: lock.NewMemory(lock.Options{}), Props: store,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	// The answer must carry the properties, or this measures nothing.
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest("PROPFIND", "/d100/", strings.NewReader(allpropBody))
+	r.Header.Set("Depth", "1")
+	h.ServeHTTP(w, r)
+	if n := strings.Count(w.Body.String(), ">00000020</"); w.Code != http.StatusMultiStatus || n != 100 {
+		b.Fatalf("PROPFIND: %d with %d Win32FileAttributes values, want 207 with 100", w.Code, n)
+	}
+	return h
 }
