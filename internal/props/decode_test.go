@@ -23,7 +23,7 @@ func FuzzDecode(f *testing.F) {
 		f.Add(key("", pr.Name)[1:], encode(pr))
 	}
 	f.Add([]byte("no-separator"), []byte{0})
-	f.Add([]byte("urn:x\x00n"), []byte{0x80})                  // truncated length
+	f.Add([]byte("urn:x\x00n"), []byte{0x80})                   // truncated length
 	f.Add([]byte("urn:x\x00n"), []byte{0xff, 0xff, 0xff, 0x0f}) // length past the end
 	f.Fuzz(func(t *testing.T, name, v []byte) {
 		const p = "/d/f"
