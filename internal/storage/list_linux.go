@@ -64,58 +64,36 @@ var listScratches = sync.Pool{New: func() any { return new(listScratch) }}
 // fstatat. A symbolic link is followed through the root, so one leading
 // outside is skipped.
 func (l *LocalFS) readDir(ctx context.Context, rel, prefix string, yield func(Info, error) bool) error {
+	c := l.dirs
+	if c != nil {
+		// A kept folder, if the path leads to one (dirCache).
+		var st unix.Stat_t
+		if done, err := l.describe(rel, &st); done && err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
+			if d := c.lookup(dirKey{uint64(st.Dev), st.Ino}); d != nil {
+				defer c.release(d)
+				return l.listRecords(ctx, d.fd, rel, prefix, d.recs, yield)
+			}
+		}
+	}
 	fd, err := l.openDirFd(rel)
 	if err != nil {
 		return err
 	}
+	if c != nil {
+		if d, recs, ok := l.fill(c, fd); ok {
+			if d != nil {
+				defer c.release(d) // kept: the cache closes fd
+			} else {
+				defer unix.Close(fd)
+			}
+			return l.listRecords(ctx, fd, rel, prefix, recs, yield)
+		}
+	}
 	defer unix.Close(fd)
 	sc := listScratches.Get().(*listScratch)
 	defer listScratches.Put(sc)
+	lst := lister{l: l, fd: fd, rel: rel, prefix: prefix, sc: sc, yield: yield}
 	buf := sc.buf[:]
-	var arena []byte // where the entries' Path and ETag strings are built (infoIn)
-	described := 0
-	// emit describes the batch's entries that need it, then yields them
-	// in the directory's order; false means yield asked to stop.
-	emit := func(ents []listEnt, offs []int32) bool {
-		fstatatMany(fd, buf, offs, sc.sts[:len(offs)], &described)
-		for _, e := range ents {
-			base := buf[e.off+19 : e.off+19+e.n]
-			var m meta
-			if e.st >= 0 {
-				st := &sc.sts[e.st]
-				if st.err != 0 {
-					continue // removed meanwhile
-				}
-				switch st.mode & unix.S_IFMT {
-				case unix.S_IFREG, unix.S_IFDIR:
-					m = meta{
-						ino:   st.ino,
-						size:  st.size,
-						mtime: time.Unix(st.sec, st.nsec),
-						isDir: st.mode&unix.S_IFMT == unix.S_IFDIR,
-					}
-				case unix.S_IFLNK:
-					var ok bool
-					if m, ok = l.followLink(rel, string(base)); !ok {
-						continue
-					}
-				default:
-					continue
-				}
-			} else { // a link, by the directory's type field
-				var ok bool
-				if m, ok = l.followLink(rel, string(base)); !ok {
-					continue
-				}
-			}
-			var in Info
-			in, arena = m.infoIn(prefix, base, arena)
-			if !yield(in, nil) {
-				return false
-			}
-		}
-		return true
-	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -130,45 +108,176 @@ func (l *LocalFS) readDir(ctx context.Context, rel, prefix string, yield func(In
 		if n <= 0 {
 			return nil
 		}
-		ents, offs := sc.ents[:0], sc.offs[:0]
-		for off := 0; off < n; {
-			// struct linux_dirent64: ino u64, off s64, reclen u16, type u8,
-			// then the name, ending in NUL bytes within reclen.
-			rec := buf[off : off+int(*(*uint16)(unsafe.Pointer(&buf[off+16])))]
-			recOff := off
-			off += len(rec)
-			ino := *(*uint64)(unsafe.Pointer(&rec[0]))
-			typ := rec[18]
-			base := rec[19:]
-			i := bytes.IndexByte(base, 0)
-			if i < 0 {
-				continue // no name ending within the record: not from the kernel
-			}
-			base = base[:i]
-			if ino == 0 || dot(base) || l.skipName(rel, base) {
-				continue
-			}
-			e := listEnt{off: int32(recOff), n: int32(i), st: -1}
-			switch typ {
-			case unix.DT_FIFO, unix.DT_CHR, unix.DT_BLK, unix.DT_SOCK:
-				continue // never served
-			case unix.DT_LNK:
-			default: // regular, directory, or unknown to this file system
-				e.st = int32(len(offs))
-				offs = append(offs, int32(recOff+19))
-			}
-			ents = append(ents, e)
-			if len(ents) == statBatch {
-				if !emit(ents, offs) {
-					return nil
-				}
-				ents, offs = ents[:0], offs[:0]
-			}
-		}
-		if !emit(ents, offs) {
+		if !lst.records(buf[:n]) {
 			return nil
 		}
 	}
+}
+
+// fill reads the whole folder open as fd for the cache c, when one read of
+// the listing buffer holds it, and keeps it unless it changed meanwhile.
+// ok is false when the folder is read as usual instead (too large, or no
+// watch could be added); fd is then back at its start. d is the kept
+// folder, in use until released, or nil when the caller keeps fd and
+// closes it.
+func (l *LocalFS) fill(c *dirCache, fd int) (d *keptDir, recs []byte, ok bool) {
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil || st.Size > maxFillSize {
+		return nil, nil, false
+	}
+	wd, ok := c.startFill(fd)
+	if !ok {
+		return nil, nil, false
+	}
+	sc := listScratches.Get().(*listScratch)
+	defer listScratches.Put(sc)
+	buf := sc.buf[:]
+	n, err := getdents(fd, buf)
+	if err == nil && n > 0 {
+		// The end of the folder must show within the same buffer: a
+		// read that finds no more entries. (Too little room left for a
+		// record fails with EINVAL.)
+		var more int
+		if more, err = getdents(fd, buf[n:]); more != 0 {
+			err = unix.EINVAL
+		}
+	}
+	if err != nil || n <= 0 {
+		c.endFill(wd, dirKey{}, -1, nil)
+		if _, err := unix.Seek(fd, 0, 0); err != nil {
+			return nil, nil, false // the usual read then fails as it would have
+		}
+		return nil, nil, false
+	}
+	recs = bytes.Clone(buf[:n])
+	d, _ = c.endFill(wd, dirKey{uint64(st.Dev), st.Ino}, fd, recs)
+	return d, recs, true
+}
+
+// maxFillSize is the largest folder (its st_size) fill tries to read
+// whole: on ext4 a 16 KiB folder holds a few hundred names, whose records
+// fit the listing buffer. Other file systems count differently; fill
+// checks that the records fit. (A variable for tests.)
+var maxFillSize int64 = 16 << 10
+
+// getdents is unix.Getdents, again when interrupted.
+func getdents(fd int, buf []byte) (int, error) {
+	for {
+		n, err := unix.Getdents(fd, buf)
+		if err != unix.EINTR {
+			return n, err
+		}
+	}
+}
+
+// listRecords lists the folder open as fd whose getdents64 records are
+// all in recs (a kept folder, or one just read whole).
+func (l *LocalFS) listRecords(ctx context.Context, fd int, rel, prefix string, recs []byte, yield func(Info, error) bool) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	sc := listScratches.Get().(*listScratch)
+	defer listScratches.Put(sc)
+	lst := lister{l: l, fd: fd, rel: rel, prefix: prefix, sc: sc, yield: yield}
+	lst.records(recs)
+	return nil
+}
+
+// lister turns getdents64 records of the folder rel, open as fd, into the
+// Infos it yields, describing the entries in batches (fstatatMany).
+type lister struct {
+	l           *LocalFS
+	fd          int
+	rel, prefix string
+	sc          *listScratch
+	yield       func(Info, error) bool
+	arena       []byte // where the entries' Path and ETag strings are built (infoIn)
+	described   int
+}
+
+// records lists the entries of the records in buf; false means yield
+// asked to stop.
+func (t *lister) records(buf []byte) bool {
+	ents, offs := t.sc.ents[:0], t.sc.offs[:0]
+	for off := 0; off < len(buf); {
+		// struct linux_dirent64: ino u64, off s64, reclen u16, type u8,
+		// then the name, ending in NUL bytes within reclen.
+		rec := buf[off : off+int(*(*uint16)(unsafe.Pointer(&buf[off+16])))]
+		recOff := off
+		off += len(rec)
+		ino := *(*uint64)(unsafe.Pointer(&rec[0]))
+		typ := rec[18]
+		base := rec[19:]
+		i := bytes.IndexByte(base, 0)
+		if i < 0 {
+			continue // no name ending within the record: not from the kernel
+		}
+		base = base[:i]
+		if ino == 0 || dot(base) || t.l.skipName(t.rel, base) {
+			continue
+		}
+		e := listEnt{off: int32(recOff), n: int32(i), st: -1}
+		switch typ {
+		case unix.DT_FIFO, unix.DT_CHR, unix.DT_BLK, unix.DT_SOCK:
+			continue // never served
+		case unix.DT_LNK:
+		default: // regular, directory, or unknown to this file system
+			e.st = int32(len(offs))
+			offs = append(offs, int32(recOff+19))
+		}
+		ents = append(ents, e)
+		if len(ents) == statBatch {
+			if !t.emit(buf, ents, offs) {
+				return false
+			}
+			ents, offs = ents[:0], offs[:0]
+		}
+	}
+	return t.emit(buf, ents, offs)
+}
+
+// emit describes the batch's entries that need it, then yields them in
+// the folder's order; false means yield asked to stop.
+func (t *lister) emit(buf []byte, ents []listEnt, offs []int32) bool {
+	sc := t.sc
+	fstatatMany(t.fd, buf, offs, sc.sts[:len(offs)], &t.described)
+	for _, e := range ents {
+		base := buf[e.off+19 : e.off+19+e.n]
+		var m meta
+		if e.st >= 0 {
+			st := &sc.sts[e.st]
+			if st.err != 0 {
+				continue // removed meanwhile
+			}
+			switch st.mode & unix.S_IFMT {
+			case unix.S_IFREG, unix.S_IFDIR:
+				m = meta{
+					ino:   st.ino,
+					size:  st.size,
+					mtime: time.Unix(st.sec, st.nsec),
+					isDir: st.mode&unix.S_IFMT == unix.S_IFDIR,
+				}
+			case unix.S_IFLNK:
+				var ok bool
+				if m, ok = t.l.followLink(t.rel, string(base)); !ok {
+					continue
+				}
+			default:
+				continue
+			}
+		} else { // a link, by the directory's type field
+			var ok bool
+			if m, ok = t.l.followLink(t.rel, string(base)); !ok {
+				continue
+			}
+		}
+		var in Info
+		in, t.arena = m.infoIn(t.prefix, base, t.arena)
+		if !t.yield(in, nil) {
+			return false
+		}
+	}
+	return true
 }
 
 // listArena is the size of the blocks in which a listing builds its

@@ -37,6 +37,9 @@ type LocalOptions struct {
 	// holds a temporary file. Stale staged files are removed when the
 	// LocalFS opens. Without it, content is staged beside its target.
 	StageDir string
+	// NoFolderCache turns off the keeping of small folders' names between
+	// listings (Linux; see dirCache), for comparisons and tests.
+	NoFolderCache bool
 }
 
 // LocalFS is an FS on a folder of the local file system. Every access goes
@@ -56,8 +59,9 @@ type LocalFS struct {
 	top    *os.File // the root folder, open for the ...at system calls
 	noSync bool
 	hidden map[string]bool
-	stage  string   // StageDir relative to the root, "" to stage beside
-	sdir   *os.File // the stage folder, open; nil to stage beside
+	stage  string    // StageDir relative to the root, "" to stage beside
+	sdir   *os.File  // the stage folder, open; nil to stage beside
+	dirs   *dirCache // small folders' names kept between listings; nil for none
 }
 
 // NewLocal opens the existing folder dir as a LocalFS. Close releases it.
@@ -79,6 +83,9 @@ func NewLocal(dir string, opt LocalOptions) (*LocalFS, error) {
 		return nil, fmt.Errorf("storage: %w", err)
 	}
 	l := &LocalFS{root: root, top: top, noSync: opt.NoSync, hidden: hidden}
+	if !opt.NoFolderCache {
+		l.dirs = folderCache(top)
+	}
 	if opt.StageDir != "" {
 		if err := l.openStage(opt.StageDir); err != nil {
 			l.Close()
