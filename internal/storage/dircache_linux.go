@@ -47,6 +47,19 @@ type dirCache struct {
 	oldest *keptDir
 	ev     [4096]byte
 
+	// Admission: a folder is kept from its second listing among the last
+	// maxKeptDirs listings of folders not kept (recent, a ring of their
+	// paths), so that a walk through a tree, which lists each folder
+	// once, neither pays for keeping folders nor pushes out the ones
+	// listed again and again. kept maps the paths kept folders were read
+	// at, a hint that lets a listing of any other path skip the cache at
+	// no system call's cost. Paths are hints only, shared by every
+	// LocalFS: a folder is always found by device and inode.
+	recent   [maxKeptDirs]string
+	recentAt int
+	inRecent map[string]int // how many times each path is in recent
+	kept     map[string]int // kept folders read at each path
+
 	// For tests: hits counts listings served from a kept folder, and
 	// afterFill, when set, runs between a fill's read of the folder and
 	// its keeping.
@@ -72,6 +85,7 @@ type dirKey struct{ dev, ino uint64 }
 // keptDir is one kept folder: open, with its records, which never change.
 type keptDir struct {
 	key        dirKey
+	rel        string // the path it was read at (dirCache.kept)
 	fd         int
 	wd         int32
 	recs       []byte
@@ -127,7 +141,8 @@ func newDirCache() *dirCache {
 	if err != nil {
 		return nil
 	}
-	return &dirCache{in: in, byKey: map[dirKey]*keptDir{}, byWd: map[int32]*keptDir{}, fills: map[int32]*dirFill{}}
+	return &dirCache{in: in, byKey: map[dirKey]*keptDir{}, byWd: map[int32]*keptDir{}, fills: map[int32]*dirFill{},
+		inRecent: map[string]int{}, kept: map[string]int{}}
 }
 
 // close drops every kept folder and the inotify descriptor (for tests: the
@@ -143,6 +158,27 @@ func (c *dirCache) close() {
 		unix.Close(c.in)
 		c.in = -1
 	}
+}
+
+// wanted reports whether a listing of the folder at rel should look for it
+// in the cache and keep it if it is not there: when a kept folder was read
+// at that path, or when the path was listed recently. Otherwise the path
+// becomes recent, and the listing reads the folder as without a cache.
+func (c *dirCache) wanted(rel string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.kept[rel] > 0 || c.inRecent[rel] > 0 {
+		return true
+	}
+	if old := c.recent[c.recentAt]; old != "" {
+		if c.inRecent[old]--; c.inRecent[old] == 0 {
+			delete(c.inRecent, old)
+		}
+	}
+	c.recent[c.recentAt] = rel
+	c.inRecent[rel]++
+	c.recentAt = (c.recentAt + 1) % len(c.recent)
+	return false
 }
 
 // lookup returns the kept folder key names, in use by the caller until
@@ -202,7 +238,7 @@ func (c *dirCache) startFill(fd int) (wd int32, ok bool) {
 // was read may then be stale). It reports whether it kept it; the caller
 // closes fd when it did not. A kept folder is in use by the caller until
 // release.
-func (c *dirCache) endFill(wd int32, key dirKey, fd int, recs []byte) (*keptDir, bool) {
+func (c *dirCache) endFill(wd int32, key dirKey, rel string, fd int, recs []byte) (*keptDir, bool) {
 	if c.afterFill != nil {
 		c.afterFill()
 	}
@@ -219,8 +255,9 @@ func (c *dirCache) endFill(wd int32, key dirKey, fd int, recs []byte) (*keptDir,
 		c.unwatch(wd)
 		return nil, false
 	}
-	d := &keptDir{key: key, fd: fd, wd: wd, recs: recs, refs: 1}
+	d := &keptDir{key: key, rel: rel, fd: fd, wd: wd, recs: recs, refs: 1}
 	c.byKey[key], c.byWd[wd] = d, d
+	c.kept[rel]++
 	c.bytes += len(recs)
 	c.touch(d)
 	for len(c.byKey) > maxKeptDirs || c.bytes > maxKeptBytes {
@@ -246,6 +283,9 @@ func (c *dirCache) drop(d *keptDir, unwatch bool) {
 	}
 	delete(c.byKey, d.key)
 	delete(c.byWd, d.wd)
+	if c.kept[d.rel]--; c.kept[d.rel] == 0 {
+		delete(c.kept, d.rel)
+	}
 	c.bytes -= len(d.recs)
 	if d.newer != nil {
 		d.newer.old = d.old

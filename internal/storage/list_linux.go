@@ -65,6 +65,9 @@ var listScratches = sync.Pool{New: func() any { return new(listScratch) }}
 // outside is skipped.
 func (l *LocalFS) readDir(ctx context.Context, rel, prefix string, yield func(Info, error) bool) error {
 	c := l.dirs
+	if c != nil && !c.wanted(rel) {
+		c = nil
+	}
 	if c != nil {
 		// A kept folder, if the path leads to one (dirCache).
 		var st unix.Stat_t
@@ -80,7 +83,7 @@ func (l *LocalFS) readDir(ctx context.Context, rel, prefix string, yield func(In
 		return err
 	}
 	if c != nil {
-		if d, recs, ok := l.fill(c, fd); ok {
+		if d, recs, ok := l.fill(c, fd, rel); ok {
 			if d != nil {
 				defer c.release(d) // kept: the cache closes fd
 			} else {
@@ -120,7 +123,7 @@ func (l *LocalFS) readDir(ctx context.Context, rel, prefix string, yield func(In
 // watch could be added); fd is then back at its start. d is the kept
 // folder, in use until released, or nil when the caller keeps fd and
 // closes it.
-func (l *LocalFS) fill(c *dirCache, fd int) (d *keptDir, recs []byte, ok bool) {
+func (l *LocalFS) fill(c *dirCache, fd int, rel string) (d *keptDir, recs []byte, ok bool) {
 	var st unix.Stat_t
 	if unix.Fstat(fd, &st) != nil || st.Size > maxFillSize {
 		return nil, nil, false
@@ -143,14 +146,14 @@ func (l *LocalFS) fill(c *dirCache, fd int) (d *keptDir, recs []byte, ok bool) {
 		}
 	}
 	if err != nil || n <= 0 {
-		c.endFill(wd, dirKey{}, -1, nil)
+		c.endFill(wd, dirKey{}, "", -1, nil)
 		if _, err := unix.Seek(fd, 0, 0); err != nil {
 			return nil, nil, false // the usual read then fails as it would have
 		}
 		return nil, nil, false
 	}
 	recs = bytes.Clone(buf[:n])
-	d, _ = c.endFill(wd, dirKey{uint64(st.Dev), st.Ino}, fd, recs)
+	d, _ = c.endFill(wd, dirKey{uint64(st.Dev), st.Ino}, rel, fd, recs)
 	return d, recs, true
 }
 
