@@ -31,9 +31,10 @@ import (
 // root as Stat does), so a folder moved away, or replaced at its path,
 // is never listed for its path.
 //
-// Only local file systems whose changes all go through this kernel are
-// kept (see keptFS); on others (NFS, FUSE, overlays) every listing reads
-// the folder. A folder whose records do not fit one read of the listing
+// Only folders on local file systems whose changes all go through this
+// kernel are kept (see keptFS), checked for each folder, since another
+// file system may be mounted below the root; on others (NFS, FUSE,
+// overlays) every listing reads the folder. A folder whose records do not fit one read of the listing
 // buffer is not kept either, so the cache holds at most maxKeptDirs
 // folders and maxKeptBytes of records.
 type dirCache struct {

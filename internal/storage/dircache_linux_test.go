@@ -225,6 +225,22 @@ func TestDirCacheChangeDuringFill(t *testing.T) {
 	}
 }
 
+// TestDirCacheOtherFileSystem keeps no folder whose own file system is not
+// one whose changes inotify sees all of (here: every file system counts as
+// such a one), whatever the root's is: another may be mounted below it.
+func TestDirCacheOtherFileSystem(t *testing.T) {
+	root := t.TempDir()
+	must(t, os.Mkdir(filepath.Join(root, "d"), 0o777))
+	l := newCachedFS(t, root)
+	defer func(k map[int64]bool) { keptFS = k }(keptFS)
+	keptFS = map[int64]bool{}
+	listNames(t, l, "/d")
+	listNames(t, l, "/d")
+	if n := kept(l); n != 0 {
+		t.Errorf("%d folders kept on a file system not to keep, want 0", n)
+	}
+}
+
 // TestDirCacheLostEvents drops everything kept when the kernel reports
 // that events were lost.
 func TestDirCacheLostEvents(t *testing.T) {

@@ -128,6 +128,13 @@ func (l *LocalFS) fill(c *dirCache, fd int, rel string) (d *keptDir, recs []byte
 	if unix.Fstat(fd, &st) != nil || st.Size > maxFillSize {
 		return nil, nil, false
 	}
+	// The folder's own file system, not the root's: another may be
+	// mounted below the root (an NFS share inside an ext4 folder), and
+	// inotify does not see changes made on another machine.
+	var sfs unix.Statfs_t
+	if unix.Fstatfs(fd, &sfs) != nil || !keptFS[int64(sfs.Type)] {
+		return nil, nil, false
+	}
 	wd, ok := c.startFill(fd)
 	if !ok {
 		return nil, nil, false
