@@ -23,7 +23,7 @@ import (
 // for its own attributes and for its removal or move. The kernel queues
 // such an event inside the system call that makes the change, before that
 // call returns, and a listing reads the queue (one read that finds it
-// empty, 0.3 µs) and drops what changed before it uses a kept folder. So
+// empty, 0.4 µs) and drops what changed before it uses a kept folder. So
 // any change finished before a listing starts is in what it lists; a change
 // made while it runs may or may not be, as with getdents64 itself. A lost
 // event (the queue overflowed) drops every kept folder. A folder is found
