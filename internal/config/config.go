@@ -59,6 +59,13 @@ type Config struct {
 	// first opened (a restart, for folders already open).
 	NoSync bool `yaml:"no_sync"`
 
+	// NoFolderCache turns off the keeping of small folders' names between
+	// listings (on Linux, for local file systems; each kept folder is
+	// watched with inotify so that no listing is stale; see
+	// docs/performance.md). Default false. Takes effect when a folder is
+	// first opened.
+	NoFolderCache bool `yaml:"no_folder_cache"`
+
 	// LockMaxTimeout is the longest lock timeout granted; longer or
 	// infinite requests get this. Default 1h. Takes effect when a folder is
 	// first opened.

@@ -112,6 +112,7 @@ func TestKeys(t *testing.T) {
 		}},
 		{"admin: {listen: '127.0.0.1:9100'}", func(c *Config) bool { return c.Admin.Listen == "127.0.0.1:9100" }},
 		{"no_sync: true", func(c *Config) bool { return c.NoSync }},
+		{"no_folder_cache: true", func(c *Config) bool { return c.NoFolderCache }},
 		{"lock_max_timeout: 600", func(c *Config) bool { return c.LockMaxTimeout.D() == 10*time.Minute }},
 		{"shutdown_grace: 30s", func(c *Config) bool { return c.ShutdownGrace.D() == 30*time.Second }},
 		{"read_header_timeout: 5s\nidle_timeout: 1m", func(c *Config) bool {

@@ -70,7 +70,7 @@ func NewApp(cfg *config.Config, opt AppOptions) (*App, error) {
 	} else {
 		a.log = slog.New(slog.NewTextHandler(opt.Stderr, hopts))
 	}
-	a.pool = newStorePool(cfg.NoSync, cfg.LockMaxTimeout.D(), a.log)
+	a.pool = newStorePool(storeOptionsOf(cfg), a.log)
 	a.metrics = newMetrics(func() float64 { return float64(a.pool.activeLocks()) })
 	a.throttle = newThrottle(cfg)
 	if cfg.TLS.Enabled() {
@@ -262,7 +262,7 @@ func (a *App) Reload() error {
 		if cfg.LoginThrottle != old {
 			a.throttle = newThrottle(cfg)
 		}
-		a.pool.setOptions(cfg.NoSync, cfg.LockMaxTimeout.D())
+		a.pool.setOptions(storeOptionsOf(cfg))
 		rt, err = a.build(cfg)
 	}
 	if err != nil {
@@ -411,4 +411,9 @@ func (a *App) Close() error {
 		}
 	}
 	return a.pool.closeAll()
+}
+
+// storeOptionsOf is what the configuration sets of storeOptions.
+func storeOptionsOf(cfg *config.Config) storeOptions {
+	return storeOptions{noSync: cfg.NoSync, noFolderCache: cfg.NoFolderCache, lockMax: cfg.LockMaxTimeout.D()}
 }

@@ -14,15 +14,14 @@ import (
 // pool instead of opening them twice, and a folder closes when the last
 // tree using it has finished its requests.
 type storePool struct {
-	mu      sync.Mutex
-	m       map[string]*store
-	noSync  bool
-	lockMax time.Duration
-	log     *slog.Logger
+	mu  sync.Mutex
+	m   map[string]*store
+	opt storeOptions
+	log *slog.Logger
 }
 
-func newStorePool(noSync bool, lockMax time.Duration, log *slog.Logger) *storePool {
-	return &storePool{m: map[string]*store{}, noSync: noSync, lockMax: lockMax, log: log}
+func newStorePool(opt storeOptions, log *slog.Logger) *storePool {
+	return &storePool{m: map[string]*store{}, opt: opt, log: log}
 }
 
 // acquire returns the open store of dir, opening it when needed. Plain
@@ -39,7 +38,7 @@ func (p *storePool) acquire(dir string, plain bool) (*store, error) {
 		s.refs++
 		return s, nil
 	}
-	s, err := openStore(abs, plain, p.noSync, p.lockMax, p.log)
+	s, err := openStore(abs, plain, p.opt, p.log)
 	if err != nil {
 		return nil, err
 	}
@@ -56,10 +55,10 @@ func poolKey(abs string, plain bool) string {
 }
 
 // setOptions changes the options of folders opened from now on.
-func (p *storePool) setOptions(noSync bool, lockMax time.Duration) {
+func (p *storePool) setOptions(opt storeOptions) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.noSync, p.lockMax = noSync, lockMax
+	p.opt = opt
 }
 
 // release drops one reference, closing the store after the last.

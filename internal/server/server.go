@@ -34,7 +34,10 @@ type Options struct {
 	Prefix string // URL prefix ("" for the root)
 	// NoSync turns off the fsync of uploaded files and their folders
 	// (faster, but a machine crash may lose the last writes).
-	NoSync             bool
+	NoSync bool
+	// NoFolderCache reads every folder on every listing instead of keeping
+	// small folders' names (storage.LocalOptions).
+	NoFolderCache      bool
 	MaxInfinityEntries int   // PROPFIND Depth: infinity limit (dav.Config)
 	MaxUploadBytes     int64 // PUT limit, 0 for none
 	LockMaxTimeout     time.Duration
@@ -52,7 +55,7 @@ func Open(opt Options) (*Server, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	st, err := openStore(opt.Root, false, opt.NoSync, opt.LockMaxTimeout, opt.Logger)
+	st, err := openStore(opt.Root, false, storeOptions{noSync: opt.NoSync, noFolderCache: opt.NoFolderCache, lockMax: opt.LockMaxTimeout}, opt.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -86,13 +89,21 @@ type store struct {
 // openStore opens the folder dir (created when missing) and its state.
 // A plain store (for a location without WebDAV) keeps no state on disk:
 // nothing can lock or set properties there.
-func openStore(dir string, plain, noSync bool, lockMax time.Duration, log *slog.Logger) (*store, error) {
+// storeOptions are the settings a folder is opened with.
+type storeOptions struct {
+	noSync        bool          // no fsync of uploads and of the properties
+	noFolderCache bool          // read every folder on every listing (storage.LocalOptions)
+	lockMax       time.Duration // longest lock timeout granted
+}
+
+func openStore(dir string, plain bool, opt storeOptions, log *slog.Logger) (*store, error) {
+	noSync, lockMax := opt.noSync, opt.lockMax
 	s := &store{dir: dir, plain: plain}
 	if plain {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("create folder: %w", err)
 		}
-		fs, err := storage.NewLocal(dir, storage.LocalOptions{NoSync: noSync, Hidden: []string{StateDir}})
+		fs, err := storage.NewLocal(dir, storage.LocalOptions{NoSync: noSync, Hidden: []string{StateDir}, NoFolderCache: opt.noFolderCache})
 		if err != nil {
 			return nil, err
 		}
@@ -127,7 +138,7 @@ func openStore(dir string, plain, noSync bool, lockMax time.Duration, log *slog.
 	}
 	// Uploads are staged in the state folder, so a collection moved or
 	// deleted while an upload into it arrives never holds a stray file.
-	if s.fs, err = storage.NewLocal(dir, storage.LocalOptions{NoSync: noSync, Hidden: []string{StateDir}, StageDir: StateDir + "/upload"}); err != nil {
+	if s.fs, err = storage.NewLocal(dir, storage.LocalOptions{NoSync: noSync, Hidden: []string{StateDir}, StageDir: StateDir + "/upload", NoFolderCache: opt.noFolderCache}); err != nil {
 		return nil, err
 	}
 	ok = true

@@ -124,6 +124,11 @@ func (l *LocalFS) openStage(stage string) error {
 	return nil
 }
 
+// KeepsFolders reports whether listings may keep small folders' names
+// (LocalOptions.NoFolderCache, and Linux with a local file system at the
+// root).
+func (l *LocalFS) KeepsFolders() bool { return l.dirs != nil }
+
 // Close releases the folder. The LocalFS must not be used afterwards.
 func (l *LocalFS) Close() error {
 	if l.sdir != nil {
