@@ -62,7 +62,8 @@ var listScratches = sync.Pool{New: func() any { return new(listScratch) }}
 // it: entries removed meanwhile are skipped, and so are pipes, sockets and
 // devices, which the directory's own type field often tells without an
 // fstatat. A symbolic link is followed through the root, so one leading
-// outside is skipped.
+// outside is skipped. A small folder listed again may come from the
+// dirCache: its names as they are now, without reading the folder.
 func (l *LocalFS) readDir(ctx context.Context, rel, prefix string, yield func(Info, error) bool) error {
 	c := l.dirs
 	if c != nil && !c.wanted(rel) {
@@ -83,12 +84,16 @@ func (l *LocalFS) readDir(ctx context.Context, rel, prefix string, yield func(In
 		return err
 	}
 	if c != nil {
-		if d, recs, ok := l.fill(c, fd, rel); ok {
-			if d != nil {
-				defer c.release(d) // kept: the cache closes fd
-			} else {
-				defer unix.Close(fd)
-			}
+		d, recs, ok, err := l.fill(c, fd, rel)
+		switch {
+		case err != nil:
+			unix.Close(fd)
+			return err
+		case ok && d != nil:
+			defer c.release(d) // kept: the cache closes fd
+			return l.listRecords(ctx, fd, rel, prefix, recs, yield)
+		case ok:
+			defer unix.Close(fd)
 			return l.listRecords(ctx, fd, rel, prefix, recs, yield)
 		}
 	}
@@ -119,25 +124,25 @@ func (l *LocalFS) readDir(ctx context.Context, rel, prefix string, yield func(In
 
 // fill reads the whole folder open as fd for the cache c, when one read of
 // the listing buffer holds it, and keeps it unless it changed meanwhile.
-// ok is false when the folder is read as usual instead (too large, or no
-// watch could be added); fd is then back at its start. d is the kept
-// folder, in use until released, or nil when the caller keeps fd and
-// closes it.
-func (l *LocalFS) fill(c *dirCache, fd int, rel string) (d *keptDir, recs []byte, ok bool) {
+// ok is false when the folder is to be read as usual instead (too large,
+// or no watch could be added); fd is then at its start, or err says why it
+// could not be put back there. d is the kept folder, in use until
+// released, or nil when the caller keeps fd and closes it.
+func (l *LocalFS) fill(c *dirCache, fd int, rel string) (d *keptDir, recs []byte, ok bool, err error) {
 	var st unix.Stat_t
 	if unix.Fstat(fd, &st) != nil || st.Size > maxFillSize {
-		return nil, nil, false
+		return nil, nil, false, nil
 	}
 	// The folder's own file system, not the root's: another may be
 	// mounted below the root (an NFS share inside an ext4 folder), and
 	// inotify does not see changes made on another machine.
 	var sfs unix.Statfs_t
 	if unix.Fstatfs(fd, &sfs) != nil || !keptFS[int64(sfs.Type)] {
-		return nil, nil, false
+		return nil, nil, false, nil
 	}
 	wd, ok := c.startFill(fd)
 	if !ok {
-		return nil, nil, false
+		return nil, nil, false, nil
 	}
 	sc := listScratches.Get().(*listScratch)
 	defer listScratches.Put(sc)
@@ -155,13 +160,15 @@ func (l *LocalFS) fill(c *dirCache, fd int, rel string) (d *keptDir, recs []byte
 	if err != nil || n <= 0 {
 		c.endFill(wd, dirKey{}, "", -1, nil)
 		if _, err := unix.Seek(fd, 0, 0); err != nil {
-			return nil, nil, false // the usual read then fails as it would have
+			// Read on from where this read stopped, the listing would
+			// miss names: fail it instead.
+			return nil, nil, false, os.NewSyscallError("lseek", err)
 		}
-		return nil, nil, false
+		return nil, nil, false, nil
 	}
 	recs = bytes.Clone(buf[:n])
 	d, _ = c.endFill(wd, dirKey{uint64(st.Dev), st.Ino}, rel, fd, recs)
-	return d, recs, true
+	return d, recs, true, nil
 }
 
 // maxFillSize is the largest folder (its st_size) fill tries to read
