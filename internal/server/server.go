@@ -86,9 +86,6 @@ type store struct {
 	closed  atomic.Bool
 }
 
-// openStore opens the folder dir (created when missing) and its state.
-// A plain store (for a location without WebDAV) keeps no state on disk:
-// nothing can lock or set properties there.
 // storeOptions are the settings a folder is opened with.
 type storeOptions struct {
 	noSync        bool          // no fsync of uploads and of the properties
@@ -96,6 +93,9 @@ type storeOptions struct {
 	lockMax       time.Duration // longest lock timeout granted
 }
 
+// openStore opens the folder dir (created when missing) and its state.
+// A plain store (for a location without WebDAV) keeps no state on disk:
+// nothing can lock or set properties there.
 func openStore(dir string, plain bool, opt storeOptions, log *slog.Logger) (*store, error) {
 	noSync, lockMax := opt.noSync, opt.lockMax
 	s := &store{dir: dir, plain: plain}

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"container/list"
 	"os"
 	"strconv"
 	"sync"
@@ -38,15 +39,14 @@ import (
 // buffer is not kept either, so the cache holds at most maxKeptDirs
 // folders and maxKeptBytes of records.
 type dirCache struct {
-	mu     sync.Mutex
-	in     int // the inotify descriptor, non-blocking; -1 once closed
-	byKey  map[dirKey]*keptDir
-	byWd   map[int32]*keptDir
-	fills  map[int32]*dirFill // watches added by fills in flight
-	bytes  int
-	newest *keptDir // most recently used; the list runs through older
-	oldest *keptDir
-	ev     [4096]byte
+	mu    sync.Mutex
+	in    int // the inotify descriptor, non-blocking; -1 once closed
+	byKey map[dirKey]*keptDir
+	byWd  map[int32]*keptDir
+	fills map[int32]*dirFill // watches added by fills in flight
+	bytes int
+	lru   list.List // the kept folders, most recently used first
+	ev    [4096]byte
 
 	// Admission: a folder is kept from its second listing among the last
 	// maxKeptDirs listings of folders not kept (recent, a ring of their
@@ -85,14 +85,14 @@ type dirKey struct{ dev, ino uint64 }
 
 // keptDir is one kept folder: open, with its records, which never change.
 type keptDir struct {
-	key        dirKey
-	rel        string // the path it was read at (dirCache.kept)
-	fd         int
-	wd         int32
-	recs       []byte
-	refs       int  // listings using fd
-	gone       bool // dropped: fd is closed when refs reaches 0
-	newer, old *keptDir
+	key  dirKey
+	rel  string // the path it was read at (dirCache.kept)
+	fd   int
+	wd   int32
+	recs []byte
+	refs int           // listings using fd
+	gone bool          // dropped: fd is closed when refs reaches 0
+	elem *list.Element // in dirCache.lru
 }
 
 // dirFill is a watch added for a folder being read: dirty once any event
@@ -196,7 +196,7 @@ func (c *dirCache) lookup(key dirKey) *keptDir {
 	}
 	d.refs++
 	c.hits++
-	c.touch(d)
+	c.lru.MoveToFront(d.elem)
 	return d
 }
 
@@ -260,9 +260,9 @@ func (c *dirCache) endFill(wd int32, key dirKey, rel string, fd int, recs []byte
 	c.byKey[key], c.byWd[wd] = d, d
 	c.kept[rel]++
 	c.bytes += len(recs)
-	c.touch(d)
+	d.elem = c.lru.PushFront(d)
 	for len(c.byKey) > maxKeptDirs || c.bytes > maxKeptBytes {
-		c.drop(c.oldest, true)
+		c.drop(c.lru.Back().Value.(*keptDir), true)
 	}
 	return d, true
 }
@@ -288,46 +288,13 @@ func (c *dirCache) drop(d *keptDir, unwatch bool) {
 		delete(c.kept, d.rel)
 	}
 	c.bytes -= len(d.recs)
-	if d.newer != nil {
-		d.newer.old = d.old
-	} else {
-		c.newest = d.old
-	}
-	if d.old != nil {
-		d.old.newer = d.newer
-	} else {
-		c.oldest = d.newer
-	}
-	d.newer, d.old = nil, nil
+	c.lru.Remove(d.elem)
 	d.gone = true
 	if d.refs == 0 {
 		unix.Close(d.fd)
 	}
 	if unwatch {
 		c.unwatch(d.wd)
-	}
-}
-
-// touch makes d the most recently used.
-func (c *dirCache) touch(d *keptDir) {
-	if c.newest == d {
-		return
-	}
-	if d.newer != nil { // in the list: take it out
-		d.newer.old = d.old
-		if d.old != nil {
-			d.old.newer = d.newer
-		} else {
-			c.oldest = d.newer
-		}
-	}
-	d.newer, d.old = nil, c.newest
-	if c.newest != nil {
-		c.newest.newer = d
-	}
-	c.newest = d
-	if c.oldest == nil {
-		c.oldest = d
 	}
 }
 

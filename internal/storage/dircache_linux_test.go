@@ -433,7 +433,33 @@ func TestDirCacheConcurrent(t *testing.T) {
 	}
 }
 
-// BenchmarkListKept lists a folder of 100 files, kept and not kept.
+// benchFS is a LocalFS on root for a benchmark: with a folder cache of its
+// own (so that what it keeps is the benchmark's alone), or with none.
+func benchFS(b *testing.B, root string, cached bool) *LocalFS {
+	l, err := NewLocal(root, LocalOptions{NoSync: true, NoFolderCache: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { l.Close() })
+	if cached {
+		if l.dirs = newDirCache(); l.dirs == nil {
+			b.Fatal("inotify is not available")
+		}
+		b.Cleanup(l.dirs.close)
+	}
+	return l
+}
+
+// listAll lists name through l, failing on an error.
+func listAll(b *testing.B, l *LocalFS, name string) {
+	for _, err := range l.List(context.Background(), name) {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkListKept lists a folder of 100 files, kept (checked) and read.
 func BenchmarkListKept(b *testing.B) {
 	root := b.TempDir()
 	d := filepath.Join(root, "d100")
@@ -441,34 +467,27 @@ func BenchmarkListKept(b *testing.B) {
 	for i := range 100 {
 		write(b, filepath.Join(d, fmt.Sprintf("f%06d.txt", i)))
 	}
-	for _, tc := range []struct {
-		name string
-		off  bool
-	}{{"kept", false}, {"read", true}} {
-		b.Run(tc.name, func(b *testing.B) {
-			l, err := NewLocal(root, LocalOptions{NoSync: true, NoFolderCache: tc.off})
-			if err != nil {
-				b.Fatal(err)
+	for _, cached := range []bool{true, false} {
+		name := map[bool]string{true: "kept", false: "read"}[cached]
+		b.Run(name, func(b *testing.B) {
+			l := benchFS(b, root, cached)
+			if cached {
+				keep(b, l, "/d100")
 			}
-			defer l.Close()
 			if got := listNames(b, l, "/d100"); len(got) != 100 {
 				b.Fatalf("%d names, want 100", len(got))
 			}
 			b.ReportAllocs()
 			for b.Loop() {
-				for _, err := range l.List(context.Background(), "/d100") {
-					if err != nil {
-						b.Fatal(err)
-					}
-				}
+				listAll(b, l, "/d100")
 			}
 		})
 	}
 }
 
 // BenchmarkListMany lists 300 folders of 5 files in turn, more than the
-// cache keeps, as a walk of a tree does: what keeping costs when it never
-// pays.
+// cache keeps, as a walk of a tree does: what the cache costs where it
+// keeps nothing (checked).
 func BenchmarkListMany(b *testing.B) {
 	root := b.TempDir()
 	for i := range 300 {
@@ -478,31 +497,20 @@ func BenchmarkListMany(b *testing.B) {
 			write(b, filepath.Join(d, fmt.Sprintf("f%d.txt", j)))
 		}
 	}
-	for _, tc := range []struct {
-		name string
-		off  bool
-	}{{"cache", false}, {"nocache", true}} {
-		b.Run(tc.name, func(b *testing.B) {
-			l, err := NewLocal(root, LocalOptions{NoSync: true, NoFolderCache: tc.off})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer l.Close()
-			if !tc.off {
-				l.dirs = newDirCache()
-				defer l.dirs.close()
-			}
+	for _, cached := range []bool{true, false} {
+		name := map[bool]string{true: "cache", false: "nocache"}[cached]
+		b.Run(name, func(b *testing.B) {
+			l := benchFS(b, root, cached)
 			b.ReportAllocs()
 			for b.Loop() {
 				for i := range 300 {
-					for _, err := range l.List(context.Background(), fmt.Sprintf("/d%03d", i)) {
-						if err != nil {
-							b.Fatal(err)
-						}
-					}
+					listAll(b, l, fmt.Sprintf("/d%03d", i))
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/300/1000, "us/folder")
+			if cached && kept(l) != 0 {
+				b.Fatalf("%d folders kept by a walk, want 0", kept(l))
+			}
 		})
 	}
 }
