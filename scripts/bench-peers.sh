@@ -19,7 +19,11 @@
 #              mixed load only;
 #              floor is bench/floor, not a peer: net/http answering from
 #              memory, the most a net/http server can do here; it runs GET
-#              4 KiB and PROPFIND Depth 0 only)
+#              4 KiB and PROPFIND Depth 0 only;
+#              davit-base is the Davit binary BASE_BIN, not a peer: another
+#              build, measured interleaved with this one, as in
+#              git worktree add /tmp/base HEAD~1 && (cd /tmp/base && go build -o /tmp/davit-base ./cmd/davit)
+#              BASE_BIN=/tmp/davit-base SERVERS=davit,davit-base WORKLOADS=mixed scripts/bench-peers.sh)
 #   DURATION   measured time of each workload (default 3s; a warm-up of a
 #              fifth of it, at most 1s, comes first)
 #   ROUNDS     run everything this many times, keeping each best (default 1)
@@ -32,9 +36,12 @@
 #   KEEP=1     keep the work folder (results, logs) after the run
 #   DAVIT_BIN  a Davit binary to run instead of building this tree's
 #              (cmd/davit)
+#   BASE_BIN   the Davit binary of the davit-base column
 #   PROFILE=DIR  run Davit under bench/profserve (this tree's server with the
-#              Go profiler on; DAVIT_BIN is not used) and write DIR/davit.cpu.pprof and
-#              DIR/davit.allocs.pprof; choose WORKLOADS to profile one
+#              Go profiler on; DAVIT_BIN is not used) and write DIR/davit.cpu.pprof,
+#              DIR/davit.allocs.pprof, and DIR/davit.mutex.pprof and
+#              DIR/davit.block.pprof (where requests wait); choose WORKLOADS
+#              to profile one
 #
 # Installing the peers needs root (apt-get); the Apache, nginx and lighttpd
 # workers run as www-data, as Debian runs them.
@@ -43,6 +50,7 @@ cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
 
 SERVERS=${SERVERS:-davit,davit-nosync,apache,nginx,lighttpd,rclone,xnet,floor}
+BASE_BIN=${BASE_BIN:-}
 DURATION=${DURATION:-3s}
 WORKLOADS=${WORKLOADS:-}
 DOC=${DOC-docs/performance.md}
@@ -57,7 +65,9 @@ PROFILE=${PROFILE:-}
 IFS=, read -r -a servers <<<"$SERVERS"
 for s in "${servers[@]}"; do
   case $s in davit | davit-nosync | apache | nginx | lighttpd | rclone | xnet | floor) ;;
-  *) echo "bench-peers: unknown server '$s' (davit,davit-nosync,apache,nginx,lighttpd,rclone,xnet,floor)" >&2; exit 2 ;;
+  davit-base)
+    [ -n "$BASE_BIN" ] && [ -x "$BASE_BIN" ] || { echo "bench-peers: davit-base needs BASE_BIN, a Davit binary" >&2; exit 2; } ;;
+  *) echo "bench-peers: unknown server '$s' (davit,davit-nosync,apache,nginx,lighttpd,rclone,xnet,floor,davit-base)" >&2; exit 2 ;;
   esac
 done
 
@@ -137,6 +147,7 @@ for s in "${servers[@]}"; do
     fi ;;
   xnet) (cd bench/xnet && go build -o "$bin/xnet" .) ;;
   floor) go build -o "$bin/floor" ./bench/floor ;;
+  davit-base) cp "$BASE_BIN" "$bin/davit-base" ;;
   esac
 done
 echo "bench-peers: making the data set (100 MiB file, folders of 100, 10,000 and 100,000 files)" >&2
@@ -152,7 +163,8 @@ start_server() {
   davit | davit-nosync)
     cmd=("${davit_cmd[@]}" --root "$root" --listen "127.0.0.1:$port")
     if [ -n "$PROFILE" ]; then
-      cmd=("$bin/davit" -cpuprofile "$PROFILE/$name.cpu.pprof" -memprofile "$PROFILE/$name.allocs.pprof" "${cmd[@]:1}")
+      cmd=("$bin/davit" -cpuprofile "$PROFILE/$name.cpu.pprof" -memprofile "$PROFILE/$name.allocs.pprof" \
+        -mutexprofile "$PROFILE/$name.mutex.pprof" -blockprofile "$PROFILE/$name.block.pprof" "${cmd[@]:1}")
     fi
     if [ "${davit_cmd[1]:-}" = serve ]; then
       # No access log, like the peers as configured here.
@@ -160,6 +172,9 @@ start_server() {
       cmd+=(--config "$run/davit.yaml")
     fi
     [ "$name" = davit-nosync ] && cmd+=(--no-sync) ;;
+  davit-base)
+    printf 'log:\n  access: false\n' >"$run/davit.yaml"
+    cmd=("$bin/davit-base" serve --root "$root" --listen "127.0.0.1:$port" --config "$run/davit.yaml") ;;
   xnet) cmd=("$bin/xnet" -root "$root" -listen "127.0.0.1:$port") ;;
   floor) cmd=("$bin/floor" -listen "127.0.0.1:$port") ;;
   rclone)

@@ -18,15 +18,19 @@ const (
 	docEnd   = "<!-- bench-peers:end -->"
 )
 
-// The two Davit columns and the net/http reference (bench/floor); every
-// other server is a peer.
+// The Davit columns (davit-base is another build, to compare two builds
+// within one run) and the net/http reference (bench/floor); every other
+// server is a peer.
 const (
 	davit       = "davit"
 	davitNoSync = "davit-nosync"
+	davitBase   = "davit-base"
 	floor       = "floor"
 )
 
-func isPeer(server string) bool { return server != davit && server != davitNoSync && server != floor }
+func isPeer(server string) bool {
+	return server != davit && server != davitNoSync && server != davitBase && server != floor
+}
 
 func tableCmd(args []string) error {
 	fl := flag.NewFlagSet("load table", flag.ExitOnError)
