@@ -75,6 +75,15 @@ type Config struct {
 	// before their connections are closed. Default 10s.
 	ShutdownGrace Duration `yaml:"shutdown_grace"`
 
+	// LoopbackCongestion is the TCP congestion control set on connections
+	// from a loopback address (a reverse proxy or a client on the same
+	// machine), such as "reno" or "cubic"; "system" leaves the system's
+	// (net.ipv4.tcp_congestion_control). Default "reno": a delay-based
+	// algorithm such as BBR, which some systems make the default, paces a
+	// loopback connection on scheduling noise (see docs/performance.md).
+	// Linux only. Read at start: a reload keeps the running value.
+	LoopbackCongestion string `yaml:"loopback_congestion"`
+
 	// ReadHeaderTimeout bounds the time to read a request's headers.
 	// Default 10s.
 	ReadHeaderTimeout Duration `yaml:"read_header_timeout"`

@@ -113,6 +113,9 @@ func TestKeys(t *testing.T) {
 		{"admin: {listen: '127.0.0.1:9100'}", func(c *Config) bool { return c.Admin.Listen == "127.0.0.1:9100" }},
 		{"no_sync: true", func(c *Config) bool { return c.NoSync }},
 		{"no_folder_cache: true", func(c *Config) bool { return c.NoFolderCache }},
+		{"loopback_congestion: cubic", func(c *Config) bool { return c.LoopbackCongestion == "cubic" }},
+		{"loopback_congestion: system", func(c *Config) bool { return c.LoopbackCongestion == "system" }},
+		{"loopback_congestion: ''", func(c *Config) bool { return c.LoopbackCongestion == "reno" }}, // the default
 		{"lock_max_timeout: 600", func(c *Config) bool { return c.LockMaxTimeout.D() == 10*time.Minute }},
 		{"shutdown_grace: 30s", func(c *Config) bool { return c.ShutdownGrace.D() == 30*time.Second }},
 		{"read_header_timeout: 5s\nidle_timeout: 1m", func(c *Config) bool {
@@ -196,6 +199,8 @@ func TestBadConfig(t *testing.T) {
 		{"throttle", "login_throttle: {burst: -2}\n", "login_throttle.burst", 1, "at least 1"},
 		{"log format", "log:\n  format: xml\n", "log.format", 2, "text"},
 		{"log level", "log:\n  level: loud\n", "log.level", 2, "debug"},
+		{"congestion", "loopback_congestion: BBR\n", "loopback_congestion", 1, "lower-case"},
+		{"congestion long", "loopback_congestion: a_name_of_16_bytes\n", "loopback_congestion", 1, "congestion control"},
 		{"path required", "locations:\n  - folder: /a\n  - {path: /b, folder: /b}\n", "locations[0].path", 2, "required"},
 		{"folder required", "locations:\n  - path: /a\n  - {path: /b, folder: /b}\n", "locations[0].folder", 2, "required"},
 		{"path relative", "locations:\n  - {path: webdav, folder: /a}\n", "locations[0].path", 2, "start with"},

@@ -57,6 +57,7 @@ func (c *Config) SetDefaults() {
 	defI(&c.LoginThrottle.MaxAddresses, 10_000)
 	def(&c.Log.Format, "text")
 	def(&c.Log.Level, "info")
+	def(&c.LoopbackCongestion, "reno")
 	defB(&c.Log.Access, true)
 	defD(&c.LockMaxTimeout, time.Hour)
 	defD(&c.ShutdownGrace, 10*time.Second)
@@ -225,6 +226,9 @@ func (c *Config) Validate() error {
 	}
 	if _, err := ParseLevel(c.Log.Level); err != nil {
 		bad("log.level", "%v", err)
+	}
+	if !validCongestion(c.LoopbackCongestion) {
+		bad("loopback_congestion", "want \"system\" or the name of a TCP congestion control (such as reno or cubic: lower-case letters, digits, _), got %q", c.LoopbackCongestion)
 	}
 	for _, d := range []struct {
 		key string
@@ -419,4 +423,19 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(ks)
 	return ks
+}
+
+// validCongestion reports whether name may be a Linux TCP congestion
+// control's name (at most 15 bytes, as TCP_CA_NAME_MAX allows), or
+// "system". Whether the kernel has it is known only when it is set.
+func validCongestion(name string) bool {
+	if name == "" || len(name) > 15 {
+		return false
+	}
+	for _, r := range name {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '_' {
+			return false
+		}
+	}
+	return true
 }

@@ -234,8 +234,9 @@ func (a *App) AdminHandler() http.Handler {
 // if it is good, swaps in new handlers: requests in flight finish on the
 // old ones, new requests get the new ones, and no connection is dropped.
 // A bad config is logged and returned; the running one stays. Listener
-// addresses, TLS on or off, the log format, and the folder options
-// (no_sync, lock_max_timeout, for folders already open) need a restart.
+// addresses, TLS on or off, the log format, loopback_congestion, and the
+// folder options (no_sync, lock_max_timeout, for folders already open)
+// need a restart.
 // The TLS certificate files are read again.
 func (a *App) Reload() error {
 	a.reloadMu.Lock()
@@ -275,6 +276,7 @@ func (a *App) Reload() error {
 		{"tls.redirect_from", a.cfg.TLS.RedirectFrom, cfg.TLS.RedirectFrom}, {"log.format", a.cfg.Log.Format, cfg.Log.Format},
 		{"read_header_timeout", a.cfg.ReadHeaderTimeout.String(), cfg.ReadHeaderTimeout.String()},
 		{"idle_timeout", a.cfg.IdleTimeout.String(), cfg.IdleTimeout.String()},
+		{"loopback_congestion", a.cfg.LoopbackCongestion, cfg.LoopbackCongestion},
 	} {
 		if c.was != c.now {
 			a.log.Warn("changed key needs a restart; keeping the old value", "key", c.key, "running", c.was, "configured", c.now)
@@ -297,6 +299,7 @@ func (a *App) Listen() error {
 	if a.ln, err = net.Listen("tcp", a.cfg.Listen); err != nil {
 		return err
 	}
+	a.ln = withCongestion(a.ln, a.cfg.LoopbackCongestion, a.log)
 	if a.cfg.Admin.Listen != "" {
 		if a.adminLn, err = net.Listen("tcp", a.cfg.Admin.Listen); err != nil {
 			a.ln.Close()
