@@ -27,7 +27,7 @@ func main() {
 	cpu := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	mem := flag.String("memprofile", "", "write an allocation profile (allocs) to this file at shutdown")
 	mutex := flag.String("mutexprofile", "", "write a mutex contention profile to this file at shutdown")
-	block := flag.String("blockprofile", "", "write a blocking profile (waits of 100 µs or more) to this file at shutdown")
+	block := flag.String("blockprofile", "", "write a blocking profile (on average one sample per 100 µs spent waiting) to this file at shutdown")
 	flag.Parse()
 	args := flag.Args()
 	if len(args) == 0 || args[0] != "serve" {
@@ -51,7 +51,7 @@ func main() {
 		runtime.SetMutexProfileFraction(10)
 	}
 	if *block != "" {
-		runtime.SetBlockProfileRate(100_000) // ns: one in about every 100 µs spent waiting
+		runtime.SetBlockProfileRate(100_000) // ns: a wait of 100 µs or more is always sampled, a shorter one in proportion
 	}
 	code := davserver.Run(ctx, args[1:], os.Stderr)
 	if *cpu != "" {
