@@ -65,7 +65,7 @@ func TestLoopbackCongestion(t *testing.T) {
 		t.Fatal(err)
 	}
 	system := strings.TrimSpace(string(sys))
-	want := "reno" // built in, and allowed to every process
+	want := "reno" // built in, and allowed to every process by default
 	if system == "reno" {
 		want = "cubic"
 	}
