@@ -27,7 +27,7 @@ func congestionOf(t *testing.T, c net.Conn) string {
 	if gerr != nil {
 		t.Fatal(gerr)
 	}
-	return strings.TrimRight(name, "\x00")
+	return name
 }
 
 // acceptOne dials ln on loopback and returns the connection ln accepted.
