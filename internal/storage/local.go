@@ -40,6 +40,9 @@ type LocalOptions struct {
 	// NoFolderCache turns off the keeping of small folders' names between
 	// listings (Linux; see dirCache), for comparisons and tests.
 	NoFolderCache bool
+	// NoFileCache turns off the keeping of small files open between reads
+	// of them (Linux; see fileCache).
+	NoFileCache bool
 }
 
 // LocalFS is an FS on a folder of the local file system. Every access goes
@@ -59,9 +62,11 @@ type LocalFS struct {
 	top    *os.File // the root folder, open for the ...at system calls
 	noSync bool
 	hidden map[string]bool
-	stage  string    // StageDir relative to the root, "" to stage beside
-	sdir   *os.File  // the stage folder, open; nil to stage beside
-	dirs   *dirCache // small folders' names kept between listings; nil for none
+	stage  string     // StageDir relative to the root, "" to stage beside
+	sdir   *os.File   // the stage folder, open; nil to stage beside
+	dirs   *dirCache  // small folders' names kept between listings; nil for none
+	files  *fileCache // small files kept open between reads; nil for none
+	dev    uint64     // the root's device, the only one whose files are kept
 }
 
 // NewLocal opens the existing folder dir as a LocalFS. Close releases it.
@@ -85,6 +90,9 @@ func NewLocal(dir string, opt LocalOptions) (*LocalFS, error) {
 	l := &LocalFS{root: root, top: top, noSync: opt.NoSync, hidden: hidden}
 	if !opt.NoFolderCache {
 		l.dirs = folderCache(top)
+	}
+	if !opt.NoFileCache {
+		l.files, l.dev = fileCacheFor(top)
 	}
 	if opt.StageDir != "" {
 		if err := l.openStage(opt.StageDir); err != nil {
@@ -131,6 +139,7 @@ func (l *LocalFS) KeepsFolders() bool { return l.dirs != nil }
 
 // Close releases the folder. The LocalFS must not be used afterwards.
 func (l *LocalFS) Close() error {
+	l.files.forget(l, ".")
 	if l.sdir != nil {
 		l.sdir.Close()
 	}
@@ -272,6 +281,7 @@ func (l *LocalFS) Put(ctx context.Context, name string, r io.Reader, opt PutOpti
 		return Info{}, false, err
 	}
 	m, err := l.write(ctx, rel, r, opt)
+	l.files.forget(l, rel)
 	if err != nil {
 		return Info{}, false, wrap("put", name, false, err)
 	}
@@ -320,6 +330,7 @@ func (l *LocalFS) Remove(ctx context.Context, name string) error {
 	if err := l.root.Remove(rel); err != nil {
 		return wrap("remove", name, true, err)
 	}
+	l.files.forget(l, rel)
 	return wrap("remove", name, false, l.syncDir(path.Dir(rel)))
 }
 
@@ -338,7 +349,9 @@ func (l *LocalFS) CopyFile(ctx context.Context, src, dst string) error {
 	if _, err := l.target("copy", dst, drel); err != nil {
 		return err
 	}
-	if _, err := l.write(ctx, drel, f, PutOptions{ExpectedSize: -1}); err != nil {
+	_, err = l.write(ctx, drel, f, PutOptions{ExpectedSize: -1})
+	l.files.forget(l, drel)
+	if err != nil {
 		return wrap("copy", dst, false, err)
 	}
 	return nil
@@ -374,6 +387,7 @@ func (l *LocalFS) Rename(ctx context.Context, src, dst string) error {
 	if err := l.root.Rename(srel, drel); err != nil {
 		return wrap("rename", dst, false, err)
 	}
+	l.files.forget(l, srel)
 	if err := l.syncDir(path.Dir(drel)); err != nil {
 		return wrap("rename", dst, false, err)
 	}

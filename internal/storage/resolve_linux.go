@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -87,7 +88,14 @@ func (l *LocalFS) openRead(rel string) (*os.File, error) {
 // the top level (which the walk follows while it stays inside), or
 // whatever beneath leaves to the walk.
 func (l *LocalFS) openFd(rel string) (fd int, done bool, err error) {
-	if l.notServed(rel) {
+	var st unix.Stat_t
+	looked, lerr := l.describe(rel, &st)
+	return l.openLooked(rel, &st, looked, lerr)
+}
+
+// openLooked is openFd after its look: describe's st, done and err.
+func (l *LocalFS) openLooked(rel string, st *unix.Stat_t, looked bool, lerr error) (fd int, done bool, err error) {
+	if l.notServedLooked(rel, st, looked, lerr) {
 		return -1, true, &fs.PathError{Op: "open", Path: rel, Err: ErrPermission}
 	}
 	if strings.Contains(rel, "/") {
@@ -116,8 +124,23 @@ func (l *LocalFS) openFd(rel string) (fd int, done bool, err error) {
 // with the poller (one failed epoll_ctl per regular file) and sets a
 // finalizer. A larger file becomes an *os.File, for sendfile. done is
 // false when the walk must open the name (see openFd).
+//
+// A small file whose descriptor the fileCache keeps is read through it
+// after openFd's look alone, when the look finds that very file unchanged;
+// a small file opened here is offered to the cache instead of closed.
 func (l *LocalFS) openInfoFd(name, rel string, buf []byte) (f File, body []byte, info Info, done bool, err error) {
-	fd, done, err := l.openFd(rel)
+	var look unix.Stat_t
+	looked, lerr := l.describe(rel, &look)
+	if l.files != nil {
+		st := &look
+		if !looked || lerr != nil || look.Mode&unix.S_IFMT != unix.S_IFREG {
+			st = nil // no file there now, or left to the walk: drop what is kept for it
+		}
+		if body, ok := l.files.read(l, rel, st, buf); ok {
+			return nil, body, metaOfStat(&look).info(name), true, nil
+		}
+	}
+	fd, done, err := l.openLooked(rel, &look, looked, lerr)
 	if !done || err != nil {
 		return nil, nil, Info{}, done, wrap("open", name, true, err)
 	}
@@ -136,6 +159,19 @@ func (l *LocalFS) openInfoFd(name, rel string, buf []byte) (f File, body []byte,
 		return nil, nil, m.info(name), true, nil
 	}
 	info = m.info(name)
+	if l.files != nil && st.Size < int64(len(buf)) {
+		// ReadWhole with one pread, which leaves the offset at the start
+		// for the caller should the file have changed since the fstat;
+		// the descriptor is then kept when it may be.
+		b := buf[:st.Size+1]
+		if n, err := preadFull(fd, b); err != nil || int64(n) != st.Size {
+			return os.NewFile(uintptr(fd), rel), nil, info, true, nil
+		}
+		if !l.files.keep(l, rel, fd, &st, buf, time.Now()) {
+			unix.Close(fd)
+		}
+		return nil, b[:st.Size], info, true, nil
+	}
 	if _, body := ReadWhole(fdFile(fd), info, buf); body != nil {
 		return nil, body, info, true, nil // ReadWhole closed it
 	}
@@ -172,6 +208,11 @@ func (l *LocalFS) statBeneath(name, rel string) (_ Info, done bool, err error) {
 func (l *LocalFS) notServed(rel string) bool {
 	var st unix.Stat_t
 	done, err := l.describe(rel, &st)
+	return l.notServedLooked(rel, &st, done, err)
+}
+
+// notServedLooked is notServed after describe (st, done, err).
+func (l *LocalFS) notServedLooked(rel string, st *unix.Stat_t, done bool, err error) bool {
 	if !done {
 		fi, err := l.root.Stat(rel)
 		return err == nil && !served(fi)
