@@ -66,6 +66,13 @@ type Config struct {
 	// first opened.
 	NoFolderCache bool `yaml:"no_folder_cache"`
 
+	// NoFileCache turns off the keeping of small files open between reads
+	// of them (on Linux, for local file systems; each read still looks the
+	// name up and uses a kept file only when it is that very file,
+	// unchanged; see docs/performance.md). Default false. Takes effect when
+	// a folder is first opened.
+	NoFileCache bool `yaml:"no_file_cache"`
+
 	// LockMaxTimeout is the longest lock timeout granted; longer or
 	// infinite requests get this. Default 1h. Takes effect when a folder is
 	// first opened.

@@ -113,6 +113,7 @@ func TestKeys(t *testing.T) {
 		{"admin: {listen: '127.0.0.1:9100'}", func(c *Config) bool { return c.Admin.Listen == "127.0.0.1:9100" }},
 		{"no_sync: true", func(c *Config) bool { return c.NoSync }},
 		{"no_folder_cache: true", func(c *Config) bool { return c.NoFolderCache }},
+		{"no_file_cache: true", func(c *Config) bool { return c.NoFileCache }},
 		{"loopback_congestion: cubic", func(c *Config) bool { return c.LoopbackCongestion == "cubic" }},
 		{"loopback_congestion: system", func(c *Config) bool { return c.LoopbackCongestion == "system" }},
 		{"loopback_congestion: ''", func(c *Config) bool { return c.LoopbackCongestion == "reno" }}, // the default

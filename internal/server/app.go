@@ -418,5 +418,5 @@ func (a *App) Close() error {
 
 // storeOptionsOf is what the configuration sets of storeOptions.
 func storeOptionsOf(cfg *config.Config) storeOptions {
-	return storeOptions{noSync: cfg.NoSync, noFolderCache: cfg.NoFolderCache, lockMax: cfg.LockMaxTimeout.D()}
+	return storeOptions{noSync: cfg.NoSync, noFolderCache: cfg.NoFolderCache, noFileCache: cfg.NoFileCache, lockMax: cfg.LockMaxTimeout.D()}
 }

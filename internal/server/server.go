@@ -37,7 +37,10 @@ type Options struct {
 	NoSync bool
 	// NoFolderCache reads every folder on every listing instead of keeping
 	// small folders' names (storage.LocalOptions).
-	NoFolderCache      bool
+	NoFolderCache bool
+	// NoFileCache opens every small file on every read instead of keeping
+	// it open (storage.LocalOptions).
+	NoFileCache        bool
 	MaxInfinityEntries int   // PROPFIND Depth: infinity limit (dav.Config)
 	MaxUploadBytes     int64 // PUT limit, 0 for none
 	LockMaxTimeout     time.Duration
@@ -55,7 +58,7 @@ func Open(opt Options) (*Server, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	st, err := openStore(opt.Root, false, storeOptions{noSync: opt.NoSync, noFolderCache: opt.NoFolderCache, lockMax: opt.LockMaxTimeout}, opt.Logger)
+	st, err := openStore(opt.Root, false, storeOptions{noSync: opt.NoSync, noFolderCache: opt.NoFolderCache, noFileCache: opt.NoFileCache, lockMax: opt.LockMaxTimeout}, opt.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -90,6 +93,7 @@ type store struct {
 type storeOptions struct {
 	noSync        bool          // no fsync of uploads and of the properties
 	noFolderCache bool          // read every folder on every listing (storage.LocalOptions)
+	noFileCache   bool          // open every small file on every read (storage.LocalOptions)
 	lockMax       time.Duration // longest lock timeout granted
 }
 
@@ -103,7 +107,7 @@ func openStore(dir string, plain bool, opt storeOptions, log *slog.Logger) (*sto
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("create folder: %w", err)
 		}
-		fs, err := storage.NewLocal(dir, storage.LocalOptions{NoSync: noSync, Hidden: []string{StateDir}, NoFolderCache: opt.noFolderCache})
+		fs, err := storage.NewLocal(dir, storage.LocalOptions{NoSync: noSync, Hidden: []string{StateDir}, NoFolderCache: opt.noFolderCache, NoFileCache: opt.noFileCache})
 		if err != nil {
 			return nil, err
 		}
@@ -138,7 +142,7 @@ func openStore(dir string, plain bool, opt storeOptions, log *slog.Logger) (*sto
 	}
 	// Uploads are staged in the state folder, so a collection moved or
 	// deleted while an upload into it arrives never holds a stray file.
-	if s.fs, err = storage.NewLocal(dir, storage.LocalOptions{NoSync: noSync, Hidden: []string{StateDir}, StageDir: StateDir + "/upload", NoFolderCache: opt.noFolderCache}); err != nil {
+	if s.fs, err = storage.NewLocal(dir, storage.LocalOptions{NoSync: noSync, Hidden: []string{StateDir}, StageDir: StateDir + "/upload", NoFolderCache: opt.noFolderCache, NoFileCache: opt.noFileCache}); err != nil {
 		return nil, err
 	}
 	ok = true

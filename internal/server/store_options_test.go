@@ -8,15 +8,22 @@ import (
 	"github.com/davit-dav/davit/internal/config"
 )
 
-// TestStoreFolderCache: no_folder_cache reaches the folder's LocalFS, for
-// WebDAV folders and plain ones; by default folders are kept (the test's
-// folder is on a local file system of the machine that runs it).
-func TestStoreFolderCache(t *testing.T) {
+// TestStoreCaches: no_folder_cache and no_file_cache reach the folder's
+// LocalFS, for WebDAV folders and plain ones; by default folders and files
+// are kept (the test's folder is on a local file system of the machine
+// that runs it).
+func TestStoreCaches(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	for _, tc := range []struct {
-		yaml string
-		want bool
-	}{{"", true}, {"no_folder_cache: false\n", true}, {"no_folder_cache: true\n", false}} {
+		yaml          string
+		folders, file bool
+	}{
+		{"", true, true},
+		{"no_folder_cache: false\nno_file_cache: false\n", true, true},
+		{"no_folder_cache: true\n", false, true},
+		{"no_file_cache: true\n", true, false},
+		{"no_folder_cache: true\nno_file_cache: true\n", false, false},
+	} {
 		cfg, err := config.Parse([]byte(tc.yaml), "davit.yaml")
 		if err != nil {
 			t.Fatal(err)
@@ -26,8 +33,11 @@ func TestStoreFolderCache(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := s.fs.KeepsFolders(); got != tc.want {
-				t.Errorf("%q, plain %v: KeepsFolders() = %v, want %v", tc.yaml, plain, got, tc.want)
+			if got := s.fs.KeepsFolders(); got != tc.folders {
+				t.Errorf("%q, plain %v: KeepsFolders() = %v, want %v", tc.yaml, plain, got, tc.folders)
+			}
+			if got := s.fs.KeepsFiles(); got != tc.file {
+				t.Errorf("%q, plain %v: KeepsFiles() = %v, want %v", tc.yaml, plain, got, tc.file)
 			}
 			s.close()
 		}

@@ -137,6 +137,11 @@ func (l *LocalFS) openStage(stage string) error {
 // root).
 func (l *LocalFS) KeepsFolders() bool { return l.dirs != nil }
 
+// KeepsFiles reports whether small files may be kept open between reads
+// (LocalOptions.NoFileCache, and Linux with a local file system at the
+// root).
+func (l *LocalFS) KeepsFiles() bool { return l.files != nil }
+
 // Close releases the folder. The LocalFS must not be used afterwards.
 func (l *LocalFS) Close() error {
 	l.files.forget(l, ".")
