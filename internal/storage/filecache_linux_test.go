@@ -439,3 +439,30 @@ func TestFileCacheConcurrent(t *testing.T) {
 		t.Error("no read came from the cache: the test checked nothing")
 	}
 }
+
+// BenchmarkOpenInfoKept is BenchmarkOpenInfo's OneStep with the file kept
+// open: the look and one pread.
+func BenchmarkOpenInfoKept(b *testing.B) {
+	dir := b.TempDir()
+	must(b, os.MkdirAll(filepath.Join(dir, "d"), 0o777))
+	must(b, os.WriteFile(filepath.Join(dir, "f"), make([]byte, 4096), 0o666))
+	must(b, os.WriteFile(filepath.Join(dir, "d", "f"), make([]byte, 4096), 0o666))
+	l := newFileCachedFS(b, dir)
+	buf := make([]byte, 16<<10+1)
+	ctx := context.Background()
+	for _, name := range []string{"/f", "/d/f"} {
+		b.Run(name[1:], func(b *testing.B) {
+			hits := fileHits(l)
+			b.ReportAllocs()
+			for b.Loop() {
+				f, body, _, err := l.OpenInfo(ctx, name, buf)
+				if err != nil || f != nil || len(body) != 4096 {
+					b.Fatalf("OpenInfo: %v, File %v, %d bytes", err, f, len(body))
+				}
+			}
+			if fileHits(l) < hits+b.N-1 {
+				b.Fatalf("%d of %d reads from the cache", fileHits(l)-hits, b.N)
+			}
+		})
+	}
+}
