@@ -32,7 +32,9 @@ import (
 //
 // Only regular files smaller than the caller's buffer, on the file system
 // of the root itself, which must be local (keptFS), are kept. The cache is
-// bounded (maxKeptFiles descriptors in all, for every LocalFS), and a
+// bounded (maxKeptFiles descriptors in all, for every LocalFS, and never
+// more than a sixteenth of the process's limit on open files, which
+// connections need first), and a
 // descriptor unused for idleRounds sweeps (sweepEvery apart, so between 5
 // and 10 seconds) is closed: a kept file removed by another program holds
 // its disk space, and a file system mounted below the root stays busy, no
@@ -41,6 +43,7 @@ import (
 type fileCache struct {
 	mu    sync.Mutex
 	m     map[fileKey]*keptFile
+	max   int // the bound: maxKeptFiles or less (keptBound)
 	epoch uint32
 	timer *time.Timer
 
@@ -78,7 +81,22 @@ const (
 var settleTime = time.Second
 
 // sharedFiles is the process's one fileCache.
-var sharedFiles = &fileCache{m: map[fileKey]*keptFile{}}
+var sharedFiles = newFileCache(keptBound())
+
+func newFileCache(max int) *fileCache {
+	return &fileCache{m: map[fileKey]*keptFile{}, max: max}
+}
+
+// keptBound is maxKeptFiles, or a sixteenth of the soft limit on open
+// files when that is less (Go raises the soft limit to the hard one at
+// start; a hard limit of 1024 leaves 64).
+func keptBound() int {
+	var rl unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err != nil {
+		return 0
+	}
+	return int(min(uint64(maxKeptFiles), rl.Cur/16))
+}
 
 // fileCacheFor returns the shared cache when the files of the root folder
 // top may be kept (a local file system), else nil; dev is the root's
@@ -158,7 +176,7 @@ func preadFull(fd int, b []byte) (int, error) {
 // fstat), into the cache, and reports whether it did; when it did not, fd
 // is still the caller's to close.
 func (c *fileCache) keep(l *LocalFS, rel string, fd int, st *unix.Stat_t, buf []byte, now time.Time) bool {
-	if c == nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Dev != l.dev || st.Size >= int64(len(buf)) ||
+	if c == nil || c.max == 0 || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Dev != l.dev || st.Size >= int64(len(buf)) ||
 		now.Sub(time.Unix(st.Ctim.Unix())) < settleTime {
 		return false
 	}
@@ -168,7 +186,7 @@ func (c *fileCache) keep(l *LocalFS, rel string, fd int, st *unix.Stat_t, buf []
 	if old := c.m[key]; old != nil {
 		c.dropLocked(key, old)
 	}
-	if len(c.m) >= maxKeptFiles && !c.evictLocked() {
+	if len(c.m) >= c.max && !c.evictLocked() {
 		return false
 	}
 	c.m[key] = &keptFile{fd: fd, dev: st.Dev, ino: st.Ino, size: st.Size, mode: st.Mode,

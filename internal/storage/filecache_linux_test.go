@@ -31,7 +31,7 @@ func newFileCachedFS(t testing.TB, dir string) *LocalFS {
 		unix.Statfs(dir, &sfs)
 		t.Fatalf("no file cache on %s (file system type %#x): these tests need ext4, xfs, btrfs, tmpfs or f2fs", dir, sfs.Type)
 	}
-	c := &fileCache{m: map[fileKey]*keptFile{}}
+	c := newFileCache(maxKeptFiles)
 	l.files = c
 	old := settleTime
 	settleTime = 0
@@ -301,8 +301,24 @@ func TestFileCacheSweep(t *testing.T) {
 }
 
 // TestFileCacheBound: never more than maxKeptFiles descriptors, and every
-// read still right.
+// read still right; and the bound follows a low limit on open files.
 func TestFileCacheBound(t *testing.T) {
+	var rl unix.Rlimit
+	must(t, unix.Getrlimit(unix.RLIMIT_NOFILE, &rl))
+	if rl.Max < 16*maxKeptFiles {
+		t.Fatalf("the hard limit on open files, %d, is below the cases here", rl.Max)
+	}
+	for _, c := range []struct{ cur, want uint64 }{{8, 0}, {1024, 64}, {16 * maxKeptFiles, maxKeptFiles}, {rl.Max, maxKeptFiles}} {
+		low := rl
+		low.Cur = c.cur
+		must(t, unix.Setrlimit(unix.RLIMIT_NOFILE, &low))
+		got := keptBound()
+		must(t, unix.Setrlimit(unix.RLIMIT_NOFILE, &rl))
+		if got != int(c.want) {
+			t.Errorf("soft limit %d: bound %d, want %d", c.cur, got, c.want)
+		}
+	}
+
 	dir := t.TempDir()
 	n := maxKeptFiles + 20
 	for i := range n {
