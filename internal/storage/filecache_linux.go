@@ -131,8 +131,13 @@ func (c *fileCache) read(l *LocalFS, rel string, st *unix.Stat_t, buf []byte) (b
 	case k == nil:
 		c.mu.Unlock()
 		return nil, false
-	case st == nil || !k.matches(st) || st.Size >= int64(len(buf)):
+	case st == nil || !k.matches(st):
 		c.dropLocked(key, k)
+		c.mu.Unlock()
+		return nil, false
+	case st.Size >= int64(len(buf)):
+		// A read without a buffer (a range or a conditional GET, sent
+		// from an *os.File): the kept file stays for the next plain one.
 		c.mu.Unlock()
 		return nil, false
 	}

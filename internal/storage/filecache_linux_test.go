@@ -210,6 +210,17 @@ func TestFileCacheOnlySmallFiles(t *testing.T) {
 	if n := keptFiles(l); n != 0 {
 		t.Errorf("%d kept, want none", n)
 	}
+
+	// A kept file stays kept through a read without a buffer (a range or
+	// a conditional GET), which opens it.
+	answer(t, l, "/small")
+	k := keptOf(l, "small")
+	f, _, _, err = l.OpenInfo(ctx, "/small", nil)
+	must(t, err)
+	f.Close()
+	if keptOf(l, "small") != k || k.fd == -1 {
+		t.Error("a read without a buffer dropped the kept file")
+	}
 }
 
 // TestFileCacheOwnChanges: the LocalFS's own Put, CopyFile, Rename and
