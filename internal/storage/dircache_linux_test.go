@@ -25,15 +25,23 @@ func newCachedFS(t testing.TB, dir string) *LocalFS {
 	}
 	t.Cleanup(func() { l.Close() })
 	if l.dirs == nil {
-		var sfs unix.Statfs_t
-		unix.Statfs(dir, &sfs)
-		t.Fatalf("no folder cache on %s (file system type %#x): these tests need ext4, xfs, btrfs, tmpfs or f2fs", dir, sfs.Type)
+		notKeptFS(t, "folder cache", dir)
 	}
 	if l.dirs = newDirCache(); l.dirs == nil {
 		t.Fatal("inotify is not available")
 	}
 	t.Cleanup(l.dirs.close)
 	return l
+}
+
+// notKeptFS fails a test of the folder or file cache (what) whose folder
+// dir is not on a file system that may be kept (keptFS): it would check
+// nothing.
+func notKeptFS(t testing.TB, what, dir string) {
+	t.Helper()
+	var sfs unix.Statfs_t
+	unix.Statfs(dir, &sfs)
+	t.Fatalf("no %s on %s (file system type %#x): these tests need ext4, xfs, btrfs, tmpfs or f2fs", what, dir, sfs.Type)
 }
 
 // listNames lists name through l, sorted, with "/" after folders.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -27,9 +28,7 @@ func newFileCachedFS(t testing.TB, dir string) *LocalFS {
 	}
 	if l.files == nil {
 		l.Close()
-		var sfs unix.Statfs_t
-		unix.Statfs(dir, &sfs)
-		t.Fatalf("no file cache on %s (file system type %#x): these tests need ext4, xfs, btrfs, tmpfs or f2fs", dir, sfs.Type)
+		notKeptFS(t, "file cache", dir)
 	}
 	c := newFileCache(maxKeptFiles)
 	l.files = c
@@ -259,21 +258,12 @@ func TestFileCacheOwnChanges(t *testing.T) {
 			must(t, c.op(l))
 			for n, k := range kept {
 				closed := k.fd == -1
-				if want := contains(c.gone, n); closed != want {
+				if want := slices.Contains(c.gone, n); closed != want {
 					t.Errorf("%s: closed %v, want %v", n, closed, want)
 				}
 			}
 		})
 	}
-}
-
-func contains(s []string, v string) bool {
-	for _, e := range s {
-		if e == v {
-			return true
-		}
-	}
-	return false
 }
 
 // TestFileCacheSweep: a file unused for idleRounds sweeps is closed; one
