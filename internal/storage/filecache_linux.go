@@ -32,14 +32,14 @@ import (
 //
 // Only regular files smaller than the caller's buffer, on the file system
 // of the root itself, which must be local (keptFS), are kept. The cache is
-// bounded (maxKeptFiles descriptors in all, for every LocalFS, and never
+// bounded: maxKeptFiles descriptors in all, for every LocalFS, and never
 // more than a sixteenth of the process's limit on open files, which
-// connections need first), and a
-// descriptor unused for idleRounds sweeps (sweepEvery apart, so between 5
-// and 10 seconds) is closed: a kept file removed by another program holds
-// its disk space, and a file system mounted below the root stays busy, no
-// longer than that. Davit's own Remove, Rename, Put and CopyFile drop what
-// they replace or remove at once.
+// connections need first. A descriptor unused for idleRounds sweeps
+// (sweepEvery apart, so between 5 and 10 seconds) is closed: a kept file
+// removed by another program holds its disk space, and a file system
+// mounted below the root stays busy, no longer than that. Davit's own
+// Remove, Rename, Put and CopyFile drop what they replace or remove at
+// once.
 type fileCache struct {
 	mu    sync.Mutex
 	m     map[fileKey]*keptFile
