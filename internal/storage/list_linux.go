@@ -89,11 +89,12 @@ func (l *LocalFS) readDir(ctx context.Context, rel, prefix string, yield func(In
 		case err != nil:
 			unix.Close(fd)
 			return err
-		case ok && d != nil:
-			defer c.release(d) // kept: the cache closes fd
-			return l.listRecords(ctx, fd, rel, prefix, recs, yield)
 		case ok:
-			defer unix.Close(fd)
+			if d != nil {
+				defer c.release(d) // kept: the cache closes fd
+			} else {
+				defer unix.Close(fd)
+			}
 			return l.listRecords(ctx, fd, rel, prefix, recs, yield)
 		}
 	}

@@ -159,33 +159,24 @@ func (l *LocalFS) openInfoFd(name, rel string, buf []byte) (f File, body []byte,
 		return nil, nil, m.info(name), true, nil
 	}
 	info = m.info(name)
-	if l.files != nil && st.Size < int64(len(buf)) {
-		// ReadWhole with one pread, which leaves the offset at the start
-		// for the caller should the file have changed since the fstat;
-		// the descriptor is then kept when it may be.
-		b := buf[:st.Size+1]
-		if n, err := preadFull(fd, b); err != nil || int64(n) != st.Size {
-			return os.NewFile(uintptr(fd), rel), nil, info, true, nil
-		}
+	if _, body := ReadWhole(heldFd(fd), info, buf); body != nil {
 		if !l.files.keep(l, rel, fd, &st, buf, time.Now()) {
 			unix.Close(fd)
 		}
-		return nil, b[:st.Size], info, true, nil
-	}
-	if _, body := ReadWhole(fdFile(fd), info, buf); body != nil {
-		return nil, body, info, true, nil // ReadWhole closed it
+		return nil, body, info, true, nil
 	}
 	return os.NewFile(uintptr(fd), rel), nil, info, true, nil
 }
 
-// fdFile reads, seeks and closes a bare descriptor, for ReadWhole to read
-// a small file on it without an *os.File.
-type fdFile int
+// heldFd reads and seeks a bare descriptor, for ReadWhole to read a small
+// file on it without an *os.File; its Close leaves the descriptor open,
+// for the caller to keep it in the file cache or close it.
+type heldFd int
 
-func (fd fdFile) Read(p []byte) (int, error) { return fdReader(fd).Read(p) }
+func (fd heldFd) Read(p []byte) (int, error) { return fdReader(fd).Read(p) }
 
-func (fd fdFile) Seek(off int64, whence int) (int64, error) { return unix.Seek(int(fd), off, whence) }
-func (fd fdFile) Close() error                              { return unix.Close(int(fd)) }
+func (fd heldFd) Seek(off int64, whence int) (int64, error) { return unix.Seek(int(fd), off, whence) }
+func (heldFd) Close() error                                 { return nil }
 
 // statBeneath describes rel without the walk when it can (describe);
 // done is false when the walk must decide.

@@ -336,7 +336,15 @@ func fifoOpens(t *testing.T, in int) int {
 	return count
 }
 
-// TestReadWholeOnDescriptor: ReadWhole on a bare descriptor (fdFile, as
+// closingFd is heldFd (as OpenInfo reads small files) whose Close closes
+// the descriptor, so that a test sees when ReadWhole closes it.
+type closingFd int
+
+func (fd closingFd) Read(p []byte) (int, error)                { return heldFd(fd).Read(p) }
+func (fd closingFd) Seek(off int64, whence int) (int64, error) { return heldFd(fd).Seek(off, whence) }
+func (fd closingFd) Close() error                              { return unix.Close(int(fd)) }
+
+// TestReadWholeOnDescriptor: ReadWhole on a bare descriptor (heldFd, as
 // OpenInfo reads small files) gives the file as described, and closes it,
 // never a content cut or padded to a stale size. A file that grew or shrank
 // since its description, a failed read or a buffer too small leave the
@@ -373,7 +381,7 @@ func TestReadWholeOnDescriptor(t *testing.T) {
 			if c.buf > 0 {
 				buf = make([]byte, c.buf)
 			}
-			f, body := ReadWhole(fdFile(fd), Info{Size: c.size}, buf)
+			f, body := ReadWhole(closingFd(fd), Info{Size: c.size}, buf)
 			whole := f == nil
 			if whole {
 				if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != unix.EBADF {
@@ -406,7 +414,7 @@ func TestReadWholeOnDescriptor(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unix.Close(fd)
-	if f, body := ReadWhole(fdFile(fd), Info{}, make([]byte, 64)); f == nil || body != nil {
+	if f, body := ReadWhole(closingFd(fd), Info{}, make([]byte, 64)); f == nil || body != nil {
 		t.Errorf("a failed read: File %v, body %q; want the File back and no body", f, body)
 	}
 }
