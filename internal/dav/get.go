@@ -2,6 +2,7 @@ package dav
 
 import (
 	"bufio"
+	"bytes"
 	"html"
 	"io"
 	"mime"
@@ -43,12 +44,14 @@ const smallFile = 16 << 10
 // grew since it was described (storage.ReadWhole).
 var smallBufs = sync.Pool{New: func() any { b := make([]byte, smallFile+1); return &b }}
 
-// get serves GET and HEAD. A plain request for the whole body (no Range,
-// no conditional header) is answered directly: the headers ServeContent
-// would send, then the body, read whole into memory with the file's
-// description when small (storage.OpenInfo with a buffer), through
-// sendfile otherwise. Everything else goes through http.ServeContent:
-// ranges and conditional requests in RFC 9110 order. A collection gets a
+// get serves GET and HEAD. A small file is read whole into memory with
+// its description (storage.OpenInfo with a buffer); a larger one is kept
+// open. A plain request for the whole body (no Range, no conditional
+// header) is answered directly: the headers ServeContent would send, then
+// the body, from memory or through sendfile. Everything else goes through
+// http.ServeContent, over the bytes read or the open file: ranges and
+// conditional requests in RFC 9110 order. A plain HEAD needs only the
+// description and opens nothing. A collection gets a
 // small HTML index, streamed.
 func (h *Handler) get(w http.ResponseWriter, r *http.Request, p string) error {
 	ctx := r.Context()
@@ -63,16 +66,16 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request, p string) error {
 		buf  []byte
 		err  error
 	)
-	switch {
-	case plain && r.Method == http.MethodHead:
+	if plain && r.Method == http.MethodHead {
 		// The headers need the description alone: nothing to open.
 		info, err = h.fs.Stat(ctx, p)
-	case plain:
+	} else {
+		// A small file is read whole, for a Range or a condition too:
+		// ServeContent then answers from memory, and a kept file
+		// (storage's small-file cache) costs one read, not an open.
 		bp := smallBufs.Get().(*[]byte)
 		defer smallBufs.Put(bp)
 		buf = *bp
-		fallthrough
-	default:
 		f, body, info, err = storage.OpenInfo(ctx, h.fs, p, buf)
 	}
 	if err != nil {
@@ -93,7 +96,11 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request, p string) error {
 	// A small file not read whole did not hold what was described: it
 	// changed in between, and ServeContent sends what it holds now.
 	if !plain || body == nil && info.Size < int64(len(buf)) {
-		http.ServeContent(w, r, info.Name, info.ModTime, f)
+		var content io.ReadSeeker = f
+		if body != nil {
+			content = bytes.NewReader(body)
+		}
+		http.ServeContent(w, r, info.Name, info.ModTime, content)
 		return nil
 	}
 	hd["Accept-Ranges"] = []string{"bytes"}

@@ -111,10 +111,30 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// TestGetHead runs the ranges and conditions of GET and HEAD on both
+// backends, on a small file (read whole, then answered from memory) and on
+// one past the small-file size (answered from the open file).
 func TestGetHead(t *testing.T) {
-	e := newEnv(t)
-	e.mkcol("/dir")
-	e.put("/dir/a.txt", "0123456789")
+	backends := map[string]func(t *testing.T) storage.FS{
+		"mem":   func(t *testing.T) storage.FS { return storage.NewMem() },
+		"local": newLocalNoSync,
+	}
+	for bname, mk := range backends {
+		for _, size := range []int{10, 20 << 10} {
+			t.Run(bname+"/"+strconv.Itoa(size), func(t *testing.T) {
+				e := newEnv(t, func(c *dav.Config) { c.FS = mk(t) })
+				e.mkcol("/dir")
+				content := strings.Repeat("0123456789", size/10)
+				e.put("/dir/a.txt", content)
+				testGetHead(t, e, content)
+			})
+		}
+	}
+}
+
+// testGetHead runs TestGetHead's table on /dir/a.txt, which holds content:
+// ten digits over and over.
+func testGetHead(t *testing.T, e *env, content string) {
 	etag := e.do("GET", "/dir/a.txt", "").Header().Get("ETag")
 	if etag == "" || !strings.HasPrefix(etag, `"`) {
 		t.Fatalf("ETag %q is not a strong entity tag", etag)
@@ -135,7 +155,7 @@ func TestGetHead(t *testing.T) {
 		code                 int
 		body                 string // checked when not "-"
 	}{
-		{"get", "GET", "/dir/a.txt", nil, 200, "0123456789"},
+		{"get", "GET", "/dir/a.txt", nil, 200, content},
 		{"head", "HEAD", "/dir/a.txt", nil, 200, ""},
 		{"missing", "GET", "/dir/none", nil, 404, "-"},
 		{"below a file", "GET", "/dir/a.txt/x", nil, 404, "-"},
@@ -143,23 +163,23 @@ func TestGetHead(t *testing.T) {
 		{"head collection", "HEAD", "/dir", nil, 200, ""},
 		{"range", "GET", "/dir/a.txt", []string{"Range", "bytes=2-5"}, 206, "2345"},
 		{"suffix range", "GET", "/dir/a.txt", []string{"Range", "bytes=-3"}, 206, "789"},
-		{"open range", "GET", "/dir/a.txt", []string{"Range", "bytes=8-"}, 206, "89"},
-		{"unsatisfiable range", "GET", "/dir/a.txt", []string{"Range", "bytes=100-200"}, 416, "-"},
+		{"open range", "GET", "/dir/a.txt", []string{"Range", "bytes=8-"}, 206, content[8:]},
+		{"unsatisfiable range", "GET", "/dir/a.txt", []string{"Range", "bytes=100000-200000"}, 416, "-"},
 		{"head range", "HEAD", "/dir/a.txt", []string{"Range", "bytes=0-0"}, 206, ""},
-		{"if-match ok", "GET", "/dir/a.txt", []string{"If-Match", etag}, 200, "0123456789"},
-		{"if-match star", "GET", "/dir/a.txt", []string{"If-Match", "*"}, 200, "0123456789"},
+		{"if-match ok", "GET", "/dir/a.txt", []string{"If-Match", etag}, 200, content},
+		{"if-match star", "GET", "/dir/a.txt", []string{"If-Match", "*"}, 200, content},
 		{"if-match other", "GET", "/dir/a.txt", []string{"If-Match", `"nope"`}, 412, "-"},
-		{"if-match list", "GET", "/dir/a.txt", []string{"If-Match", `"nope", ` + etag}, 200, "0123456789"},
+		{"if-match list", "GET", "/dir/a.txt", []string{"If-Match", `"nope", ` + etag}, 200, content},
 		{"if-none-match same", "GET", "/dir/a.txt", []string{"If-None-Match", etag}, 304, ""},
 		{"if-none-match star", "GET", "/dir/a.txt", []string{"If-None-Match", "*"}, 304, ""},
-		{"if-none-match other", "GET", "/dir/a.txt", []string{"If-None-Match", `"nope"`}, 200, "0123456789"},
+		{"if-none-match other", "GET", "/dir/a.txt", []string{"If-None-Match", `"nope"`}, 200, content},
 		{"head if-none-match", "HEAD", "/dir/a.txt", []string{"If-None-Match", etag}, 304, ""},
 		{"if-modified-since later", "GET", "/dir/a.txt", []string{"If-Modified-Since", future}, 304, ""},
-		{"if-modified-since earlier", "GET", "/dir/a.txt", []string{"If-Modified-Since", past}, 200, "0123456789"},
+		{"if-modified-since earlier", "GET", "/dir/a.txt", []string{"If-Modified-Since", past}, 200, content},
 		{"if-unmodified-since earlier", "GET", "/dir/a.txt", []string{"If-Unmodified-Since", past}, 412, "-"},
-		{"if-none-match beats if-modified-since", "GET", "/dir/a.txt", []string{"If-None-Match", `"nope"`, "If-Modified-Since", future}, 200, "0123456789"},
+		{"if-none-match beats if-modified-since", "GET", "/dir/a.txt", []string{"If-None-Match", `"nope"`, "If-Modified-Since", future}, 200, content},
 		{"range with if-range etag", "GET", "/dir/a.txt", []string{"Range", "bytes=0-1", "If-Range", etag}, 206, "01"},
-		{"range with stale if-range", "GET", "/dir/a.txt", []string{"Range", "bytes=0-1", "If-Range", `"old"`}, 200, "0123456789"},
+		{"range with stale if-range", "GET", "/dir/a.txt", []string{"Range", "bytes=0-1", "If-Range", `"old"`}, 200, content},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := e.do(tc.method, tc.target, "", tc.hdr...)
@@ -167,7 +187,7 @@ func TestGetHead(t *testing.T) {
 				t.Fatalf("status %d, want %d\n%s", w.Code, tc.code, w.Body)
 			}
 			if tc.body != "-" && w.Body.String() != tc.body {
-				t.Fatalf("body %q, want %q", w.Body, tc.body)
+				t.Fatalf("body of %d bytes %.20q, want %d bytes %.20q", w.Body.Len(), w.Body, len(tc.body), tc.body)
 			}
 			if tc.method == "HEAD" && w.Body.Len() != 0 {
 				t.Fatalf("HEAD has a body")
@@ -179,7 +199,7 @@ func TestGetHead(t *testing.T) {
 				if ct := w.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
 					t.Errorf("Content-Type %q", ct)
 				}
-				if tc.method == "HEAD" && w.Header().Get("Content-Length") != "10" {
+				if tc.method == "HEAD" && w.Header().Get("Content-Length") != strconv.Itoa(len(content)) {
 					t.Errorf("HEAD Content-Length %q", w.Header().Get("Content-Length"))
 				}
 			}
@@ -356,12 +376,19 @@ func TestGetFileChangedSinceDescribed(t *testing.T) {
 			if _, _, err := mem.Put(context.Background(), "/f", strings.NewReader(body), storage.PutOptions{ExpectedSize: int64(c.size)}); err != nil {
 				t.Fatal(err)
 			}
-			w := e.do("GET", "/f", "")
-			if w.Code != http.StatusOK || w.Body.String() != body {
-				t.Fatalf("status %d, %d bytes; want 200 and the %d bytes the file holds", w.Code, w.Body.Len(), c.size)
-			}
-			if cl := w.Header().Get("Content-Length"); cl != "" && cl != strconv.Itoa(c.size) {
-				t.Errorf("Content-Length %s for %d bytes", cl, c.size)
+			// Plain, conditional (answered 200) and ranged over the whole.
+			for _, hdr := range [][]string{nil, {"If-None-Match", `"other"`}, {"Range", "bytes=0-"}} {
+				w := e.do("GET", "/f", "", hdr...)
+				want := http.StatusOK
+				if hdr != nil && hdr[0] == "Range" && c.size > 0 {
+					want = http.StatusPartialContent
+				}
+				if w.Code != want || w.Body.String() != body {
+					t.Fatalf("%q: status %d, %d bytes; want %d and the %d bytes the file holds", hdr, w.Code, w.Body.Len(), want, c.size)
+				}
+				if cl := w.Header().Get("Content-Length"); cl != "" && cl != strconv.Itoa(c.size) {
+					t.Errorf("%q: Content-Length %s for %d bytes", hdr, cl, c.size)
+				}
 			}
 		})
 	}
