@@ -19,7 +19,7 @@
 #              mixed load only;
 #              floor is bench/floor, not a peer: net/http answering from
 #              memory, the most a net/http server can do here; it runs GET
-#              4 KiB and PROPFIND Depth 0 only;
+#              4 KiB, its revalidation (304) and PROPFIND Depth 0 only;
 #              davit-base is the Davit binary BASE_BIN, not a peer: another
 #              build, measured interleaved with this one, as in
 #              git worktree add /tmp/base HEAD~1 && (cd /tmp/base && go build -o /tmp/davit-base ./cmd/davit)
@@ -215,8 +215,8 @@ for s in "${servers[@]}"; do
     done
     [ -n "$only" ] || continue
   fi
-  if [ "$s" = floor ]; then # the reference answers GET 4 KiB and PROPFIND Depth 0 only
-    for w in get4k pf0-all pf0-named; do
+  if [ "$s" = floor ]; then # the reference answers GET 4 KiB (and its revalidation) and PROPFIND Depth 0 only
+    for w in get4k get4k-304 pf0-all pf0-named; do
       if [ -z "$WORKLOADS" ] || [[ ",$WORKLOADS," == *,$w,* ]]; then only=${only:+$only+}$w; fi
     done
     [ -n "$only" ] || continue

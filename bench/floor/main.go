@@ -1,8 +1,9 @@
 // Command floor is the reference point of the peer benchmark
 // (scripts/bench-peers.sh, column "floor"): a net/http server that answers
-// GET of /small.bin with 4 KiB and PROPFIND with a one-response 207 of
-// Davit's size, both fixed and from memory, with no file system, locks,
-// properties, authentication or logging. Whatever it reaches is the most
+// GET of /small.bin with 4 KiB (a 304 when it carries If-None-Match) and
+// PROPFIND with a one-response 207 of Davit's size, all fixed and from
+// memory, with no file system, locks, properties, authentication or
+// logging. Whatever it reaches is the most
 // any server built on net/http can do on this machine for those
 // workloads; it is not a peer, and the table leaves it out of the best
 // peer.
@@ -32,14 +33,20 @@ func main() {
 	// match the heavier of the two Depth 0 workloads.
 	ms = append(ms, strings.Repeat(" ", max(0, 818-len(ms)))...)
 	lm := []string{"Sat, 21 Nov 2026 23:21:40 GMT"}
+	etag := []string{`"e3fe0-1000-18ea32d70c69b919"`}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
 		switch {
 		case (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.URL.Path == "/small.bin":
+			hd["Last-Modified"] = lm
+			hd["Etag"] = etag
+			if _, ok := r.Header["If-None-Match"]; ok {
+				// Revalidation: the client holds this very copy.
+				w.WriteHeader(http.StatusNotModified)
+				return
+			}
 			hd["Content-Type"] = []string{"application/octet-stream"}
 			hd["Content-Length"] = []string{strconv.Itoa(len(small))}
-			hd["Last-Modified"] = lm
-			hd["Etag"] = []string{`"e3fe0-1000-18ea32d70c69b919"`}
 			if r.Method == http.MethodGet {
 				w.Write(small)
 			}

@@ -31,6 +31,7 @@ type response struct {
 	bytes     int64 // body bytes
 	entries   int   // DAV:response elements, when counted
 	lockToken string
+	etag      string
 }
 
 // conn is one keep-alive connection to the server.
@@ -181,6 +182,8 @@ func (c *conn) readResponse(req *request, resp *response) (got bool, err error) 
 			}
 		case asciiEqualFold(name, "lock-token"):
 			resp.lockToken = string(bytes.Trim(val, "<>"))
+		case asciiEqualFold(name, "etag"):
+			resp.etag = string(val)
 		}
 	}
 	if st >= 100 && st < 200 {

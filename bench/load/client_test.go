@@ -36,6 +36,7 @@ func TestConn(t *testing.T) {
 		switch r.URL.Path {
 		case "/fixed":
 			w.Header().Set("Content-Length", "5")
+			w.Header().Set("ETag", `"v1"`)
 			io.WriteString(w, "hello")
 		case "/chunked":
 			w.WriteHeader(207)
@@ -68,6 +69,9 @@ func TestConn(t *testing.T) {
 		}
 	}
 	check(&request{method: "GET", path: "/fixed"}, 200, 5, 0)
+	if resp.etag != `"v1"` {
+		t.Errorf("ETag %q", resp.etag)
+	}
 	check(&request{method: "PROPFIND", path: "/chunked", body: []byte("<x/>"), countEntries: true}, 207, int64(3*len("<D:response><D:href>/0</D:href></D:response>")), 3)
 	check(&request{method: "PUT", path: "/put", body: make([]byte, 1<<20)}, 204, 0, 0)
 	check(&request{method: "LOCK", path: "/lock"}, 200, 0, 0)
@@ -79,7 +83,13 @@ func TestConn(t *testing.T) {
 		t.Error("connection kept after Connection: close")
 	}
 	check(&request{method: "GET", path: "/fixed"}, 200, 5, 0)
+	if resp.etag != `"v1"` {
+		t.Errorf("ETag %q", resp.etag)
+	}
 	// The server drops the idle connection: the next request reconnects.
 	srv.CloseClientConnections()
 	check(&request{method: "GET", path: "/fixed"}, 200, 5, 0)
+	if resp.etag != `"v1"` {
+		t.Errorf("ETag %q", resp.etag)
+	}
 }

@@ -335,7 +335,7 @@ func (t *table) writeTargets(w io.Writer) {
 	check("GET 100 MiB", "get100m", true, 0.9, davit)
 	// The reference: what net/http itself reaches when the answer comes
 	// from memory, beside Davit and the best peer.
-	for _, wl := range []string{"get4k", "pf0-all", "pf0-named"} {
+	for _, wl := range []string{"get4k", "get4k-304", "pf0-all", "pf0-named"} {
 		f, okf := t.byName[floor][wl]
 		d, okd := t.byName[davit][wl]
 		wk := findWorkload(wl)

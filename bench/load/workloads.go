@@ -61,6 +61,8 @@ type workload struct {
 var workloads = []workload{
 	{name: "get4k", title: "GET 4 KiB file, 32 conns", unit: "req/s", higher: true, conns: 32,
 		mk: func(int) op { return getOp("/small.bin", smallSize) }},
+	{name: "get4k-304", title: "GET 4 KiB revalidated (If-None-Match, 304), 32 conns", unit: "req/s", higher: true, conns: 32,
+		mk: func(int) op { return revalidateOp("/small.bin", smallSize) }},
 	{name: "get100m", title: "GET 100 MiB file, 1 conn", unit: "MB/s", higher: true, conns: 1,
 		mk: func(int) op { return getOp("/big.bin", bigSize) }},
 	{name: "put1m", title: "PUT 1 MiB, own path, 8 conns", unit: "req/s", higher: true, conns: 8,
@@ -144,6 +146,33 @@ func getOp(path string, size int64) op {
 			return 1, resp.bytes, 0, fmt.Errorf("GET %s: status %d, %d bytes (want 200, %d bytes)", path, resp.status, resp.bytes, size)
 		}
 		return 1, resp.bytes, 0, nil
+	}
+}
+
+// revalidateOp is what a client holding a copy does (davfs2, browsers):
+// a GET with If-None-Match carrying the ETag it has, answered 304 with
+// no body. The first call of each worker fetches the file and its ETag.
+func revalidateOp(path string, size int64) op {
+	var cond *request
+	var resp response
+	return func(c *conn, _ *rand.Rand) (int, int64, int, error) {
+		if cond == nil {
+			if err := c.do(&request{method: "GET", path: path}, &resp); err != nil {
+				return 1, 0, 0, fmt.Errorf("GET %s: %w", path, err)
+			}
+			if resp.status != 200 || resp.bytes != size || resp.etag == "" {
+				return 1, resp.bytes, 0, fmt.Errorf("GET %s: status %d, %d bytes, ETag %q (want 200, %d bytes, an ETag)", path, resp.status, resp.bytes, resp.etag, size)
+			}
+			cond = &request{method: "GET", path: path, header: []string{"If-None-Match: " + resp.etag}}
+			return 1, resp.bytes, 0, nil
+		}
+		if err := c.do(cond, &resp); err != nil {
+			return 1, 0, 0, fmt.Errorf("GET %s: %w", path, err)
+		}
+		if resp.status != 304 || resp.bytes != 0 {
+			return 1, resp.bytes, 0, fmt.Errorf("GET %s with If-None-Match: status %d, %d bytes (want 304, none)", path, resp.status, resp.bytes)
+		}
+		return 1, 0, 0, nil
 	}
 }
 
