@@ -269,8 +269,20 @@ func printResult(w io.Writer, server string, wl *workload, r result) {
 	if r.BodyBytes > 0 {
 		fmt.Fprintf(w, "  %.2f MB", float64(r.BodyBytes)/1e6)
 	}
-	fmt.Fprintf(w, "  [n=%d, peak %.1f MiB, cpu client %.0f%% server %.0f%%]\n",
+	fmt.Fprintf(w, "  [n=%d, peak %.1f MiB, cpu client %.0f%% server %.0f%%",
 		r.Requests, float64(r.PeakRSSKiB)/1024, 100*r.ClientCPU, 100*r.ServerCPU)
+	if r.LatP50 > 0 {
+		fmt.Fprintf(w, ", p50 %s p99 %s", formatLatency(r.LatP50), formatLatency(r.LatP99))
+	}
+	fmt.Fprintln(w, "]")
+}
+
+// formatLatency writes seconds as µs below a millisecond, ms above.
+func formatLatency(s float64) string {
+	if s < 1e-3 {
+		return fmt.Sprintf("%.0f µs", s*1e6)
+	}
+	return fmt.Sprintf("%.2f ms", s*1e3)
 }
 
 // freePort prints a TCP port that is free on 127.0.0.1 right now.

@@ -287,6 +287,7 @@ func (t *table) write(w io.Writer) {
 	fmt.Fprintln(w)
 	t.writeTargets(w)
 	t.writeCPU(w)
+	t.writeLatency(w)
 }
 
 // writeTargets checks the targets against this run.
@@ -385,6 +386,43 @@ func (t *table) writeTargets(w io.Writer) {
 		}
 		fmt.Fprintf(w, "- Mixed load, 64 clients: %d errors (target 0): **%s**\n", r.Errors, verdict)
 	}
+	fmt.Fprintln(w)
+}
+
+// writeLatency prints the median and 99th percentile time of one op of
+// each throughput workload on each server: what a client waited, beside
+// the throughput the table gives.
+func (t *table) writeLatency(w io.Writer) {
+	fmt.Fprintln(w, "<details><summary>Time of one request during each throughput workload (median / 99th percentile)</summary>")
+	fmt.Fprintln(w)
+	fmt.Fprint(w, "| workload |")
+	for _, s := range t.servers {
+		fmt.Fprintf(w, " %s |", s)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprint(w, "|---|")
+	for range t.servers {
+		fmt.Fprint(w, "---:|")
+	}
+	fmt.Fprintln(w)
+	for _, wk := range workloads {
+		line := fmt.Sprintf("| %s |", wk.name)
+		any := false
+		for _, s := range t.servers {
+			r, ok := t.byName[s][wk.name]
+			if !ok || !r.OK || r.LatP50 == 0 {
+				line += " - |"
+				continue
+			}
+			any = true
+			line += fmt.Sprintf(" %s / %s |", formatLatency(r.LatP50), formatLatency(r.LatP99))
+		}
+		if any {
+			fmt.Fprintln(w, line)
+		}
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "</details>")
 	fmt.Fprintln(w)
 }
 

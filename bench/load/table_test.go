@@ -3,6 +3,7 @@ package main
 import (
 	"math"
 	"testing"
+	"time"
 )
 
 // TestRatio checks that Davit is measured against the best peer only:
@@ -28,6 +29,40 @@ func TestRatio(t *testing.T) {
 		got := ratio(tc.vals, tc.d, tc.higher)
 		if got != tc.want && !(math.IsNaN(got) && math.IsNaN(tc.want)) {
 			t.Errorf("%s: ratio = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestPercentile checks the nearest-rank quantiles the latency columns
+// report.
+func TestPercentile(t *testing.T) {
+	ms := func(v ...int) []time.Duration {
+		var d []time.Duration
+		for _, x := range v {
+			d = append(d, time.Duration(x)*time.Millisecond)
+		}
+		return d
+	}
+	for _, tc := range []struct {
+		name string
+		d    []time.Duration
+		q    float64
+		want float64
+	}{
+		{"none", nil, 0.5, 0},
+		{"one", ms(7), 0.99, 0.007},
+		{"median of four, unsorted", ms(4, 1, 3, 2), 0.5, 0.002},
+		{"p99 of a hundred", ms(func() []int {
+			v := make([]int, 100)
+			for i := range v {
+				v[i] = 100 - i
+			}
+			return v
+		}()...), 0.99, 0.099},
+		{"p50 of three", ms(10, 30, 20), 0.5, 0.020},
+	} {
+		if got := percentile(tc.d, tc.q); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("%s: %g, want %g", tc.name, got, tc.want)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -71,6 +72,8 @@ var workloads = []workload{
 		mk: func(int) op { return propfindOp("/small.bin", "0", allpropBody, 1) }},
 	{name: "pf0-named", title: "PROPFIND D0 file, 4 named, 32 conns", unit: "req/s", higher: true, conns: 32,
 		mk: func(int) op { return propfindOp("/small.bin", "0", namedBody, 1) }},
+	{name: "pf0-404", title: "PROPFIND D0 on a missing name (Finder's probes: 404), 32 conns", unit: "req/s", higher: true, conns: 32,
+		mk: func(int) op { return missingOp("PROPFIND", "/._small.bin", namedBody) }},
 	{name: "pf1-100-all", title: "PROPFIND D1 100 files, allprop, 8 conns", unit: "req/s", higher: true, conns: 8,
 		mk: func(int) op { return propfindOp(dir100.dir, "1", allpropBody, dir100.files+1) }},
 	{name: "pf1-100-named", title: "PROPFIND D1 100 files, 4 named, 8 conns", unit: "req/s", higher: true, conns: 8,
@@ -128,6 +131,11 @@ type result struct {
 	// steadier measure of a server's own cost; it flatters a server that
 	// waits on the disk (fsync) rather than computes.
 	PerCPU float64 `json:"per_cpu"`
+	// LatP50 and LatP99 are the median and the 99th percentile of the
+	// time one op took (one request, or a lock sequence), in seconds,
+	// over the measured windows of a throughput workload.
+	LatP50 float64 `json:"lat_p50,omitempty"`
+	LatP99 float64 `json:"lat_p99,omitempty"`
 }
 
 // op performs one unit of work on c: one request or a short sequence. It
@@ -173,6 +181,23 @@ func revalidateOp(path string, size int64) op {
 			return 1, resp.bytes, 0, fmt.Errorf("GET %s with If-None-Match: status %d, %d bytes (want 304, none)", path, resp.status, resp.bytes)
 		}
 		return 1, 0, 0, nil
+	}
+}
+
+// missingOp asks for a name that does not exist and wants a 404, as
+// macOS Finder does for the ._ and .DS_Store files it probes.
+func missingOp(method, path string, body []byte) op {
+	req := &request{method: method, path: path, body: body,
+		header: []string{"Depth: 0", "Content-Type: application/xml; charset=utf-8"}}
+	var resp response
+	return func(c *conn, _ *rand.Rand) (int, int64, int, error) {
+		if err := c.do(req, &resp); err != nil {
+			return 1, 0, 0, fmt.Errorf("%s %s: %w", method, path, err)
+		}
+		if resp.status != 404 {
+			return 1, resp.bytes, 0, fmt.Errorf("%s %s: status %d (want 404)", method, path, resp.status)
+		}
+		return 1, resp.bytes, 0, nil
 	}
 }
 
@@ -274,8 +299,10 @@ type side struct {
 	mu       sync.Mutex
 	cond     *sync.Cond
 	open     bool
+	measured bool // the open window counts
 	stop     bool
 	inflight int
+	lat      []time.Duration // each op's time in measured windows
 
 	// Sums over the measured windows.
 	mReqs, mBytes, mEntries int64
@@ -297,8 +324,11 @@ func (s *side) worker(o op, seed uint64, timeout time.Duration, wg *sync.WaitGro
 			return
 		}
 		s.inflight++
+		measured := s.measured
 		s.mu.Unlock()
+		t0 := time.Now()
 		n, nb, ne, err := o(c, rng)
+		took := time.Since(t0)
 		if err != nil {
 			s.errs.Add(1)
 			s.firstErr.CompareAndSwap(nil, err.Error())
@@ -309,6 +339,9 @@ func (s *side) worker(o op, seed uint64, timeout time.Duration, wg *sync.WaitGro
 			s.entries.Add(int64(ne))
 		}
 		s.mu.Lock()
+		if measured && err == nil {
+			s.lat = append(s.lat, took)
+		}
 		if s.inflight--; s.inflight == 0 && !s.open {
 			s.cond.Broadcast()
 		}
@@ -323,7 +356,7 @@ func (s *side) window(d time.Duration, measured bool) {
 	r0, b0, e0 := s.reqs.Load(), s.bytes.Load(), s.entries.Load()
 	c0, s0, t0 := selfCPU(), s.t.srv.cpu(), time.Now()
 	s.mu.Lock()
-	s.open = true
+	s.open, s.measured = true, measured
 	s.cond.Broadcast()
 	s.mu.Unlock()
 	time.Sleep(d)
@@ -407,6 +440,7 @@ func (e *engine) throughput(w *workload, targets []*target) []result {
 		if r.ServerCPU > 0 {
 			r.PerCPU = r.Value / r.ServerCPU
 		}
+		r.LatP50, r.LatP99 = percentile(s.lat, 0.50), percentile(s.lat, 0.99)
 		r.OK = r.Errors == 0 && r.Requests > 0
 		if msg, ok := s.firstErr.Load().(string); ok {
 			r.Err = msg
@@ -416,6 +450,17 @@ func (e *engine) throughput(w *workload, targets []*target) []result {
 		out[i] = r
 	}
 	return out
+}
+
+// percentile returns the q-quantile of d in seconds (nearest rank), 0 for
+// none; it sorts d.
+func percentile(d []time.Duration, q float64) float64 {
+	if len(d) == 0 {
+		return 0
+	}
+	slices.Sort(d)
+	i := int(math.Ceil(q*float64(len(d)))) - 1
+	return d[max(i, 0)].Seconds()
 }
 
 // timed runs the workload's single request on one connection per server,
