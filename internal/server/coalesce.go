@@ -5,7 +5,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // flushSize is the size of net/http's buffer in front of a connection. A
@@ -18,7 +20,23 @@ const flushSize = 4 << 10
 // longer than its buffer in two system calls, the first of 4 KiB; nginx and
 // lighttpd make one. Joining them saves a system call, a TCP segment and a
 // wake-up of the client per answer.
+//
+// Its connections also let the other requests that are ready run before
+// an answer is sent (see yieldBeforeAnswer).
 type coalesceListener struct{ net.Listener }
+
+// yieldBeforeAnswer is called before the first write of each answer: a
+// goroutine of a connection that has read bytes from its client since its
+// last write lets the other runnable goroutines go first
+// (runtime.Gosched), so that the answers of requests that came in
+// together leave together, one write after another. A client process on
+// the same machine (a load tool, a reverse proxy) that has drained its
+// sockets sleeps; each write to it then costs the kernel a wake-up of
+// another core, and answers that arrive together cost one. Nothing else
+// runnable: it returns at once, so a lone request waits for nothing.
+// Measured in docs/performance.md (the second session of 2026-12-07). A
+// variable so that tests can count the calls.
+var yieldBeforeAnswer = runtime.Gosched
 
 func (l coalesceListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
@@ -45,9 +63,16 @@ type coalesceConn struct {
 	direct bool  // hijacked
 	err    error // a failed write: every later one fails too
 	bufs   net.Buffers
+	// asked is set when a read brings bytes from the client and cleared
+	// by the next write, which yields first (yieldBeforeAnswer). Atomic:
+	// net/http's background read runs beside the handler's writes.
+	asked atomic.Bool
 }
 
 func (c *coalesceConn) Write(p []byte) (int, error) {
+	if c.asked.Load() && c.asked.Swap(false) {
+		yieldBeforeAnswer()
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch {
@@ -103,7 +128,11 @@ func (c *coalesceConn) Read(p []byte) (int, error) {
 	if err := c.release(); err != nil {
 		return 0, err
 	}
-	return c.TCPConn.Read(p)
+	n, err := c.TCPConn.Read(p)
+	if n > 0 && !c.asked.Load() {
+		c.asked.Store(true)
+	}
+	return n, err
 }
 
 func (c *coalesceConn) WriteTo(w io.Writer) (int64, error) {

@@ -354,3 +354,53 @@ func BenchmarkCoalesce(b *testing.B) {
 		})
 	}
 }
+
+// TestCoalesceYieldsBeforeEachAnswer: a connection yields once before the
+// first write that follows bytes read from its client, whatever that
+// write's size (a held 4 KiB too), and never otherwise: not for a write
+// with nothing read before it, not for the later writes of the same
+// answer, not after a read that brought nothing.
+func TestCoalesceYieldsBeforeEachAnswer(t *testing.T) {
+	yields := 0
+	saved := yieldBeforeAnswer
+	yieldBeforeAnswer = func() { yields++ }
+	t.Cleanup(func() { yieldBeforeAnswer = saved })
+	cc, client := coalescePair(t)
+	buf := make([]byte, 64)
+	ask := func(s string) {
+		t.Helper()
+		if _, err := client.Write([]byte(s)); err != nil {
+			t.Fatal(err)
+		}
+		cc.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if n, err := cc.Read(buf); n == 0 || err != nil {
+			t.Fatalf("read %d bytes, %v", n, err)
+		}
+	}
+	write := func(b []byte, want int) {
+		t.Helper()
+		if _, err := cc.Write(b); err != nil {
+			t.Fatal(err)
+		}
+		if yields != want {
+			t.Fatalf("%d yields after a write of %d bytes, want %d", yields, len(b), want)
+		}
+	}
+	write([]byte("unasked"), 0)
+	ask("GET /a")
+	write([]byte("answer a"), 1)
+	write([]byte("more of a"), 1)
+	ask("GET /b")
+	write(pattern(flushSize, 1), 2) // held: still the answer's first write
+	write([]byte("rest of b"), 2)
+	ask("GET /c")
+	ask(" and more of the same request")
+	write([]byte("answer c"), 3)
+	// A read that finds nothing (net/http's background read, a deadline)
+	// asks nothing.
+	cc.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
+	if n, err := cc.Read(buf); n != 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read %d bytes, %v; want a timeout", n, err)
+	}
+	write([]byte("unasked again"), 3)
+}
