@@ -89,11 +89,16 @@ func BenchmarkRequest(b *testing.B) {
 		{"PROPFIND0-allprop", "PROPFIND", "", "0", [2]string{}, http.StatusMultiStatus},
 		{"PROPFIND0-named", "PROPFIND", named, "0", [2]string{}, http.StatusMultiStatus},
 		{"OPTIONS", "OPTIONS", "", "", [2]string{}, http.StatusOK},
+		{"PROPFIND0-404", "PROPFIND", named, "0", [2]string{}, http.StatusNotFound},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				r, _ := http.NewRequest(tc.method, "http://127.0.0.1/small.bin", strings.NewReader(tc.body))
+				target := "http://127.0.0.1/small.bin"
+				if tc.want == http.StatusNotFound {
+					target = "http://127.0.0.1/._small.bin" // a probe of macOS Finder's
+				}
+				r, _ := http.NewRequest(tc.method, target, strings.NewReader(tc.body))
 				if tc.body == "" {
 					r.Body, r.ContentLength = http.NoBody, 0
 				}

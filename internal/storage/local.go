@@ -509,11 +509,33 @@ func wrap(op, name string, lookup bool, err error) error {
 	if s == ErrNotDir && lookup {
 		s = ErrNotFound
 	}
-	if s == nil || errors.Is(err, s) {
-		return fmt.Errorf("%s %q: %w", op, name, err)
+	e := &opError{op: op, name: name, errs: [2]error{err}, n: 1}
+	if s != nil && !errors.Is(err, s) {
+		e.errs, e.n = [2]error{s, err}, 2
 	}
-	return fmt.Errorf("%s %q: %w (%w)", op, name, s, err)
+	return e
 }
+
+// opError is what wrap returns: the operation, the name, and the
+// contract's sentinel (when the cause does not match it already) before
+// the cause. Its text, `op "name": cause` or `op "name": sentinel
+// (cause)`, is made only when asked for (a log line), not for every name
+// that is not found; Unwrap allocates nothing.
+type opError struct {
+	op, name string
+	errs     [2]error // errs[:n]
+	n        int
+}
+
+func (e *opError) Error() string {
+	msg := e.op + " " + strconv.Quote(e.name) + ": " + e.errs[0].Error()
+	if e.n == 2 {
+		msg += " (" + e.errs[1].Error() + ")"
+	}
+	return msg
+}
+
+func (e *opError) Unwrap() []error { return e.errs[:e.n:e.n] }
 
 // sentinel maps an OS error to the contract's sentinel, or nil.
 func sentinel(err error) error {
