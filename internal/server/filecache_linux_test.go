@@ -144,7 +144,8 @@ func TestGetUnderReplacement(t *testing.T) {
 	// Settled, so that the cache keeps the files (see above).
 	time.Sleep(1100 * time.Millisecond)
 	l := start(t, dir, server.Options{})
-	// Every version read once, through /cur, so each may be kept.
+	// Each version read twice through /cur, so that the cache keeps each
+	// in turn (it keeps one file a name).
 	for v := range versions {
 		l.must(200, "GET", "/cur/f.bin", "")
 		l.must(200, "GET", "/cur/f.bin", "")
@@ -154,7 +155,7 @@ func TestGetUnderReplacement(t *testing.T) {
 			}
 		}
 	}
-	// The cache keeps one file a name: the last one read there.
+	// The last one read there is the one kept.
 	if got := openBelow(t, dir); !slices.Equal(got, []string{"cur/f.bin"}) {
 		t.Fatalf("files held open: %q, want cur/f.bin kept", got)
 	}
