@@ -393,51 +393,33 @@ func (t *table) writeTargets(w io.Writer) {
 // each throughput workload on each server: what a client waited, beside
 // the throughput the table gives.
 func (t *table) writeLatency(w io.Writer) {
-	fmt.Fprintln(w, "<details><summary>Time of one request during each throughput workload (median / 99th percentile)</summary>")
-	fmt.Fprintln(w)
-	fmt.Fprint(w, "| workload |")
-	for _, s := range t.servers {
-		fmt.Fprintf(w, " %s |", s)
-	}
-	fmt.Fprintln(w)
-	fmt.Fprint(w, "|---|")
-	for range t.servers {
-		fmt.Fprint(w, "---:|")
-	}
-	fmt.Fprintln(w)
-	for _, wk := range workloads {
-		line := fmt.Sprintf("| %s |", wk.name)
-		any := false
-		for _, s := range t.servers {
-			r, ok := t.byName[s][wk.name]
-			if !ok || !r.OK || r.LatP50 == 0 {
-				line += " - |"
-				continue
-			}
-			any = true
-			line += fmt.Sprintf(" %s / %s |", formatLatency(r.LatP50), formatLatency(r.LatP99))
+	t.writeDetails(w, "Time of one request during each throughput workload (median / 99th percentile)", func(r result) string {
+		if r.LatP50 == 0 {
+			return ""
 		}
-		if any {
-			fmt.Fprintln(w, line)
-		}
-	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "</details>")
-	fmt.Fprintln(w)
+		return formatLatency(r.LatP50) + " / " + formatLatency(r.LatP99)
+	})
 }
 
 // writeCPU prints the CPU each side used during each workload: a load
 // tool near 100% while the server is well below means the tool, not the
 // server, set that figure.
 func (t *table) writeCPU(w io.Writer) {
-	fmt.Fprintln(w, "<details><summary>CPU during each workload (server / load tool, % of one core)</summary>")
-	fmt.Fprintln(w)
+	t.writeDetails(w, "CPU during each workload (server / load tool, % of one core)", func(r result) string {
+		return fmt.Sprintf("%.0f / %.0f", 100*r.ServerCPU, 100*r.ClientCPU)
+	})
+}
+
+// writeDetails prints a folded table of one cell a workload and server,
+// from cell ("" or a failed workload: "-"); a workload with no cell at
+// all is left out.
+func (t *table) writeDetails(w io.Writer, summary string, cell func(result) string) {
+	fmt.Fprintf(w, "<details><summary>%s</summary>\n\n", summary)
 	fmt.Fprint(w, "| workload |")
 	for _, s := range t.servers {
 		fmt.Fprintf(w, " %s |", s)
 	}
-	fmt.Fprintln(w)
-	fmt.Fprint(w, "|---|")
+	fmt.Fprint(w, "\n|---|")
 	for range t.servers {
 		fmt.Fprint(w, "---:|")
 	}
@@ -446,21 +428,22 @@ func (t *table) writeCPU(w io.Writer) {
 		line := fmt.Sprintf("| %s |", wk.name)
 		any := false
 		for _, s := range t.servers {
-			r, ok := t.byName[s][wk.name]
-			if !ok || !r.OK {
+			c := ""
+			if r, ok := t.byName[s][wk.name]; ok && r.OK {
+				c = cell(r)
+			}
+			if c == "" {
 				line += " - |"
 				continue
 			}
 			any = true
-			line += fmt.Sprintf(" %.0f / %.0f |", 100*r.ServerCPU, 100*r.ClientCPU)
+			line += " " + c + " |"
 		}
 		if any {
 			fmt.Fprintln(w, line)
 		}
 	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "</details>")
-	fmt.Fprintln(w)
+	fmt.Fprint(w, "\n</details>\n\n")
 }
 
 // formatValue prints a figure with as many digits as it deserves.
