@@ -136,14 +136,16 @@ func (h *Handler) propfind(w http.ResponseWriter, r *http.Request, p string) err
 		return &Error{Status: http.StatusBadRequest, Reason: "malformed Depth header", Err: err}
 	}
 	depth = depth.Or(header.DepthInfinity)
-	req, err := h.parsePropfind(w, r)
-	if err != nil {
-		return err
-	}
 	if err := h.checkIf(r, p); err != nil {
 		return err
 	}
+	// The resource first: a name that is not there (macOS Finder probes
+	// many) is answered 404 without parsing the body.
 	info, err := h.fs.Stat(ctx, p)
+	if err != nil {
+		return err
+	}
+	req, err := h.parsePropfind(w, r)
 	if err != nil {
 		return err
 	}

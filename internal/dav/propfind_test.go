@@ -282,6 +282,10 @@ func TestPropfindErrors(t *testing.T) {
 		{"bad depth noroot 0", "/top", "", []string{"Depth", "0,noroot"}, 400},
 		{"missing resource", "/none", "", []string{"Depth", "0"}, 404},
 		{"below a file", "/top/x", "", []string{"Depth", "0"}, 404},
+		// The resource is looked up before the body is read: a missing
+		// one is a 404 whatever the body holds.
+		{"missing resource, malformed body", "/none", `<D:propfind xmlns:D="DAV:"><D:prop>`, []string{"Depth", "0"}, 404},
+		{"missing resource, body too large", "/none", `<D:propfind xmlns:D="DAV:"><D:prop>` + strings.Repeat("<D:getetag/>", 1000) + `</D:prop></D:propfind>`, nil, 404},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := e.do("PROPFIND", tc.target, tc.body, tc.hdr...)
