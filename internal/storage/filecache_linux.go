@@ -136,8 +136,8 @@ func (c *fileCache) read(l *LocalFS, rel string, st *unix.Stat_t, buf []byte) (b
 		c.mu.Unlock()
 		return nil, false
 	case st.Size >= int64(len(buf)):
-		// A read without a buffer (a range or a conditional GET, sent
-		// from an *os.File): the kept file stays for the next plain one.
+		// A caller with no buffer, or too small a one, reads from an
+		// open file: the kept file stays for the next read that fits.
 		c.mu.Unlock()
 		return nil, false
 	}
@@ -154,10 +154,10 @@ func (c *fileCache) read(l *LocalFS, rel string, st *unix.Stat_t, buf []byte) (b
 	if err != nil || int64(n) != st.Size {
 		// Changed since the look: the caller opens it afresh.
 		if c.m[key] == k {
-			delete(c.m, key)
-			k.dead = true
+			c.dropLocked(key, k)
+		} else {
+			k.closeIfDone() // dropped while it was read
 		}
-		k.closeIfDone()
 		return nil, false
 	}
 	k.closeIfDone() // dropped while it was read
