@@ -5,9 +5,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // flushSize is the size of net/http's buffer in front of a connection. A
@@ -67,6 +69,31 @@ type coalesceConn struct {
 	// by the next write, which yields first (yieldBeforeAnswer). Atomic:
 	// net/http's background read runs beside the handler's writes.
 	asked atomic.Bool
+
+	// The read deadline and the parked background read (parkRead).
+	dmu     sync.Mutex
+	rd      time.Time // the read deadline last asked for
+	rdSet   time.Time // the one on the socket
+	reading bool      // a read is in the socket: a new deadline goes there at once
+	parked  bool      // a one-byte read waits in parkRead
+	closed  bool
+	wake    chan struct{} // cap 1: a parked read's deadline passed, or the connection closed
+	grace   *time.Timer
+	parkFor time.Duration // parkGrace unless a test sets it
+}
+
+// parkGrace is how long a one-byte read waits without the socket (see
+// parkRead) before it reads from it.
+const parkGrace = 50 * time.Millisecond
+
+// longAgo is before any deadline a server sets from the clock; net/http
+// ends its background read with one such (time.Unix(1, 0)).
+var longAgo = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// passed reports whether a read deadline has passed: net/http's abort is
+// told apart without reading the clock.
+func passed(t time.Time) bool {
+	return !t.IsZero() && (t.Before(longAgo) || !time.Now().Before(t))
 }
 
 func (c *coalesceConn) Write(p []byte) (int, error) {
@@ -128,17 +155,132 @@ func (c *coalesceConn) Read(p []byte) (int, error) {
 	if err := c.release(); err != nil {
 		return 0, err
 	}
+	if len(p) == 1 {
+		if err := c.parkRead(); err != nil {
+			return 0, err
+		}
+	}
+	c.beginRead()
 	n, err := c.TCPConn.Read(p)
+	c.endRead()
 	if n > 0 && !c.asked.Load() {
 		c.asked.Store(true)
 	}
 	return n, err
 }
 
+// parkRead lets a one-byte read wait without the socket, for at most
+// parkGrace. net/http reads one byte, in a goroutine of its own, from each
+// request's end (or its body's) to its answer's: it learns so that a
+// client went away. A client that waits for its answer sends nothing, so
+// that read costs a system call that finds nothing and a wake-up through
+// the poller when net/http ends it by moving the read deadline into the
+// past. Parked, it costs neither: moving the deadline into the past (or
+// closing) ends it, with the timeout net/http expects. A read still parked
+// after parkGrace reads from the socket as before, so a client that goes
+// away during a long answer is still noticed, parkGrace late at most.
+//
+// Any other one-byte read (a request header's last byte at its size limit)
+// is only parkGrace late: it gets its byte from the socket after. A
+// hijacked connection's reads are the handler's own and never park.
+func (c *coalesceConn) parkRead() error {
+	c.mu.Lock()
+	direct := c.direct
+	c.mu.Unlock()
+	if direct {
+		return nil
+	}
+	c.dmu.Lock()
+	if c.closed {
+		c.dmu.Unlock()
+		return nil
+	}
+	if passed(c.rd) {
+		c.dmu.Unlock()
+		return os.ErrDeadlineExceeded
+	}
+	if c.grace == nil {
+		c.wake = make(chan struct{}, 1)
+		if c.parkFor == 0 {
+			c.parkFor = parkGrace
+		}
+		c.grace = time.NewTimer(c.parkFor)
+	} else {
+		c.grace.Reset(c.parkFor)
+	}
+	c.parked = true
+	c.dmu.Unlock()
+	select {
+	case <-c.wake:
+	case <-c.grace.C:
+	}
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	c.parked = false
+	c.grace.Stop()
+	select { // a wake that crossed the timer's end
+	case <-c.wake:
+	default:
+	}
+	if !c.closed && passed(c.rd) {
+		return os.ErrDeadlineExceeded
+	}
+	return nil
+}
+
+// beginRead puts the read deadline asked for on the socket, if it is not
+// there yet, and marks a read in the socket until endRead. net/http moves
+// the read deadline seven times a request with its timeouts set, nearly
+// always while nothing reads; only the one in force when a read starts
+// has to reach the socket.
+func (c *coalesceConn) beginRead() {
+	c.dmu.Lock()
+	if !c.rd.Equal(c.rdSet) {
+		c.TCPConn.SetReadDeadline(c.rd)
+		c.rdSet = c.rd
+	}
+	c.reading = true
+	c.dmu.Unlock()
+}
+
+func (c *coalesceConn) endRead() {
+	c.dmu.Lock()
+	c.reading = false
+	c.dmu.Unlock()
+}
+
+func (c *coalesceConn) SetReadDeadline(t time.Time) error {
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	c.rd = t
+	if c.reading {
+		c.rdSet = t
+		return c.TCPConn.SetReadDeadline(t)
+	}
+	if c.parked && passed(t) {
+		c.wakeLocked()
+	}
+	return nil
+}
+
+func (c *coalesceConn) SetDeadline(t time.Time) error {
+	c.SetReadDeadline(t)
+	return c.TCPConn.SetWriteDeadline(t)
+}
+
+func (c *coalesceConn) wakeLocked() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
 func (c *coalesceConn) WriteTo(w io.Writer) (int64, error) {
 	if err := c.release(); err != nil {
 		return 0, err
 	}
+	c.beginRead()
+	defer c.endRead()
 	return c.TCPConn.WriteTo(w)
 }
 
@@ -161,6 +303,12 @@ func (c *coalesceConn) CloseWrite() error {
 
 func (c *coalesceConn) Close() error {
 	c.releaseIfIdle()
+	c.dmu.Lock()
+	c.closed = true
+	if c.parked {
+		c.wakeLocked()
+	}
+	c.dmu.Unlock()
 	return c.TCPConn.Close()
 }
 

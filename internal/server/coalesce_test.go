@@ -404,3 +404,203 @@ func TestCoalesceYieldsBeforeEachAnswer(t *testing.T) {
 	}
 	write([]byte("unasked again"), 3)
 }
+
+// readResult is what a Read in another goroutine returned.
+type readResult struct {
+	b   []byte
+	err error
+}
+
+// readAsync starts a Read of n bytes on cc.
+func readAsync(cc *coalesceConn, n int) <-chan readResult {
+	ch := make(chan readResult, 1)
+	go func() {
+		p := make([]byte, n)
+		k, err := cc.Read(p)
+		ch <- readResult{p[:k], err}
+	}()
+	return ch
+}
+
+// result waits for a readAsync, failing the test after a long wait.
+func result(t *testing.T, ch <-chan readResult) readResult {
+	t.Helper()
+	select {
+	case r := <-ch:
+		return r
+	case <-time.After(10 * time.Second):
+		t.Fatal("the read never returned")
+		return readResult{}
+	}
+}
+
+// TestCoalesceConnParksOneByteRead checks net/http's background read of
+// one byte: parked, it leaves the client's bytes in the socket and ends
+// when the read deadline moves into the past or the connection closes;
+// after its grace it reads from the socket. Other reads and a hijacked
+// connection's never park.
+func TestCoalesceConnParksOneByteRead(t *testing.T) {
+	t.Run("deadline moved into the past", func(t *testing.T) {
+		cc, client := coalescePair(t)
+		cc.parkFor = time.Hour
+		client.Write([]byte("next request"))
+		ch := readAsync(cc, 1)
+		time.Sleep(20 * time.Millisecond) // most likely parked by now; either way the outcome is the same
+		cc.SetReadDeadline(time.Unix(1, 0))
+		if r := result(t, ch); len(r.b) != 0 || !errors.Is(r.err, os.ErrDeadlineExceeded) {
+			t.Fatalf("parked read gave %q, %v; want a timeout", r.b, r.err)
+		}
+		cc.SetReadDeadline(time.Time{})
+		arrivesAt(t, cc, "next request")
+	})
+	t.Run("deadline already past", func(t *testing.T) {
+		cc, client := coalescePair(t)
+		cc.parkFor = time.Hour
+		client.Write([]byte("x"))
+		cc.SetReadDeadline(time.Unix(1, 0))
+		if r := result(t, readAsync(cc, 1)); len(r.b) != 0 || !errors.Is(r.err, os.ErrDeadlineExceeded) {
+			t.Fatalf("read gave %q, %v; want a timeout", r.b, r.err)
+		}
+	})
+	t.Run("grace over: reads the socket", func(t *testing.T) {
+		cc, client := coalescePair(t)
+		cc.parkFor = time.Millisecond
+		ch := readAsync(cc, 1)
+		client.Write([]byte("y"))
+		if r := result(t, ch); string(r.b) != "y" || r.err != nil {
+			t.Fatalf("read gave %q, %v; want y", r.b, r.err)
+		}
+		// The timer is reused: a second park ends the same way.
+		ch = readAsync(cc, 1)
+		client.Write([]byte("z"))
+		if r := result(t, ch); string(r.b) != "z" || r.err != nil {
+			t.Fatalf("second read gave %q, %v; want z", r.b, r.err)
+		}
+	})
+	t.Run("closed", func(t *testing.T) {
+		cc, _ := coalescePair(t)
+		cc.parkFor = time.Hour
+		ch := readAsync(cc, 1)
+		time.Sleep(20 * time.Millisecond)
+		cc.Close()
+		if r := result(t, ch); r.err == nil {
+			t.Fatalf("read on a closed connection gave %q and no error", r.b)
+		}
+	})
+	t.Run("longer reads use the socket", func(t *testing.T) {
+		cc, client := coalescePair(t)
+		cc.parkFor = time.Hour
+		client.Write([]byte("ab"))
+		if r := result(t, readAsync(cc, 2)); string(r.b) != "ab" {
+			t.Fatalf("read gave %q, %v", r.b, r.err)
+		}
+	})
+	t.Run("hijacked", func(t *testing.T) {
+		cc, client := coalescePair(t)
+		cc.parkFor = time.Hour
+		connState(cc, http.StateHijacked)
+		client.Write([]byte("h"))
+		if r := result(t, readAsync(cc, 1)); string(r.b) != "h" {
+			t.Fatalf("hijacked read gave %q, %v", r.b, r.err)
+		}
+	})
+}
+
+// arrivesAt reads want from the server end.
+func arrivesAt(t *testing.T, cc *coalesceConn, want string) {
+	t.Helper()
+	cc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	got := make([]byte, len(want))
+	if _, err := io.ReadFull(cc, got); err != nil || string(got) != want {
+		t.Fatalf("read %q, %v; want %q", got, err, want)
+	}
+	cc.SetReadDeadline(time.Time{})
+}
+
+// TestCoalesceConnReadDeadlines checks that the read deadline in force
+// when a read starts, and one moved while a read is in the socket, both
+// reach the socket, though moves while nothing reads do not.
+func TestCoalesceConnReadDeadlines(t *testing.T) {
+	cc, client := coalescePair(t)
+	cc.SetReadDeadline(time.Now().Add(time.Hour))
+	cc.SetReadDeadline(time.Unix(1, 0)) // the last one counts
+	if r := result(t, readAsync(cc, 8)); !errors.Is(r.err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read past its deadline gave %q, %v", r.b, r.err)
+	}
+	cc.SetReadDeadline(time.Unix(1, 0))
+	cc.SetReadDeadline(time.Time{}) // and cleared again before a read
+	client.Write([]byte("data"))
+	if r := result(t, readAsync(cc, 8)); string(r.b) != "data" {
+		t.Fatalf("read gave %q, %v", r.b, r.err)
+	}
+	ch := readAsync(cc, 8) // in the socket, nothing to read
+	time.Sleep(20 * time.Millisecond)
+	cc.SetReadDeadline(time.Unix(1, 0))
+	if r := result(t, ch); !errors.Is(r.err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read whose deadline moved gave %q, %v", r.b, r.err)
+	}
+	cc.SetDeadline(time.Time{})
+	client.Write([]byte("more"))
+	if r := result(t, readAsync(cc, 8)); string(r.b) != "more" {
+		t.Fatalf("read after SetDeadline gave %q, %v", r.b, r.err)
+	}
+}
+
+// TestServerNoticesClientGone checks, through net/http, that a client
+// that goes away while its request runs still cancels the request's
+// context though the background read parks, and that pipelined requests
+// are all answered.
+func TestServerNoticesClientGone(t *testing.T) {
+	gone := make(chan struct{})
+	srv := &http.Server{
+		ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/wait" {
+				select {
+				case <-r.Context().Done():
+					close(gone)
+				case <-time.After(10 * time.Second):
+				}
+				return
+			}
+			io.WriteString(w, "answer to "+r.URL.Path)
+		}),
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(coalesceListener{ln})
+	t.Cleanup(func() { srv.Close() })
+
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte("GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n"))
+	br := bufio.NewReader(c)
+	for _, p := range []string{"/a", "/b"} {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		if string(body) != "answer to "+p {
+			t.Fatalf("pipelined answer %q, want the one to %s", body, p)
+		}
+	}
+
+	c2, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2.Write([]byte("GET /wait HTTP/1.1\r\nHost: x\r\n\r\n"))
+	time.Sleep(20 * time.Millisecond)
+	c2.Close()
+	select {
+	case <-gone:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the request's context was not cancelled when its client went away")
+	}
+}
