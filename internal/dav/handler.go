@@ -198,5 +198,5 @@ func within(root, p string) bool {
 }
 
 func contextWithUser(ctx context.Context, user string) context.Context {
-	return context.WithValue(ctx, userKey{}, user)
+	return context.WithValue(ctx, UserKey{}, user)
 }

@@ -235,14 +235,16 @@ func (h *Handler) unlock(w http.ResponseWriter, r *http.Request, p string) error
 
 // userOf returns the authenticated user of the request ("" when anonymous).
 func userOf(r *http.Request) string {
-	if u, ok := r.Context().Value(userKey{}).(string); ok {
+	if u, ok := r.Context().Value(UserKey{}).(string); ok {
 		return u
 	}
 	return ""
 }
 
-// userKey is the context key under which authentication stores the user.
-type userKey struct{}
+// UserKey is the context key under which authentication stores the user:
+// its value is the user's name, a string ("" for anonymous). WithUser sets
+// it; a server's own context type may answer it too.
+type UserKey struct{}
 
 // WithUser returns a request context carrying the authenticated user, for
 // the lock ownership checks.

@@ -176,8 +176,7 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for {
 		rt := a.cur.Load()
 		if rt.acquire() {
-			defer rt.done()
-			rt.outer.ServeHTTP(w, r)
+			serveCounted(rt, w, r)
 			return
 		}
 		if a.cur.Load() == rt { // closed and not replaced: shut down
@@ -185,6 +184,13 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+}
+
+// serveCounted serves a request that rt counted in, and counts it out
+// (even on a panic). Its own function: a defer in a loop is allocated.
+func serveCounted(rt *router, w http.ResponseWriter, r *http.Request) {
+	defer rt.done()
+	rt.outer.ServeHTTP(w, r)
 }
 
 // Handler is the main handler (the App itself).

@@ -540,3 +540,20 @@ func TestLocationAllowed(t *testing.T) {
 		t.Errorf("%d values remembered, at most %d", n, maxAllowSeen)
 	}
 }
+
+// TestLockBelongsToItsUser checks, through the whole App, that the user
+// the router authenticates reaches the WebDAV handler (through the outer
+// layer's context, infoCtx): a lock is its taker's, and another user may
+// not remove it with its token; its taker may. It fails when that context
+// names no user.
+func TestLockBelongsToItsUser(t *testing.T) {
+	e := ctNew(t, ctProtected)
+	e.seed("dav/o.txt", "o")
+	rec := e.status(ctReq{method: "LOCK", path: "/dav/o.txt", body: ctLockBody, user: "alice", pw: "alice-pw"}, 200)
+	token := rec.Header().Get("Lock-Token")
+	if token == "" {
+		t.Fatal("no Lock-Token")
+	}
+	e.status(ctReq{method: "UNLOCK", path: "/dav/o.txt", hdr: map[string]string{"Lock-Token": token}, user: "bob", pw: "bob-pw"}, 403)
+	e.status(ctReq{method: "UNLOCK", path: "/dav/o.txt", hdr: map[string]string{"Lock-Token": token}, user: "alice", pw: "alice-pw"}, 204)
+}

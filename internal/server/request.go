@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/davit-dav/davit/internal/dav"
 	"github.com/davit-dav/davit/internal/header"
 )
 
@@ -29,17 +30,37 @@ type reqInfo struct {
 
 type reqInfoKey struct{}
 
-// infoOf returns the request's reqInfo (a fresh one when the outer layer
-// did not run, as in unit tests of the router).
-func infoOf(r *http.Request) *reqInfo {
+// infoCtx is the context the outer layer gives a request: it carries the
+// request's reqInfo, and tells the WebDAV handler the user that reqInfo
+// names once the router has authenticated one (dav.UserKey), so that no
+// further context or request copy is made per request.
+type infoCtx struct {
+	context.Context
+	info *reqInfo
+}
+
+func (c *infoCtx) Value(key any) any {
+	switch key.(type) {
+	case reqInfoKey:
+		return c.info
+	case dav.UserKey:
+		return c.info.user
+	}
+	return c.Context.Value(key)
+}
+
+// infoOf returns the request's reqInfo, and whether it came from the
+// outer layer (a fresh one when that did not run, as in unit tests of the
+// router).
+func infoOf(r *http.Request) (*reqInfo, bool) {
 	if i, ok := r.Context().Value(reqInfoKey{}).(*reqInfo); ok {
-		return i
+		return i, true
 	}
 	i := &reqInfo{scheme: "http", host: r.Host}
 	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
 		i.client = ap.Addr().Unmap()
 	}
-	return i
+	return i, false
 }
 
 // Forwarded headers, honoured from trusted proxies only.
@@ -61,10 +82,11 @@ func (rt *router) trusted(a netip.Addr) bool {
 	return false
 }
 
-// prepare builds the request's reqInfo. Forwarded headers from a peer that
-// is not a trusted proxy are removed, so nothing downstream can use them.
-func (rt *router) prepare(r *http.Request) *reqInfo {
-	info := &reqInfo{scheme: "http", host: r.Host}
+// prepare fills in the request's reqInfo. Forwarded headers from a peer
+// that is not a trusted proxy are removed, so nothing downstream can use
+// them.
+func (rt *router) prepare(r *http.Request, info *reqInfo) {
+	*info = reqInfo{scheme: "http", host: r.Host}
 	if r.TLS != nil {
 		info.scheme = "https"
 	}
@@ -102,7 +124,6 @@ func (rt *router) prepare(r *http.Request) *reqInfo {
 	if info.id == "" {
 		info.id = newRequestID()
 	}
-	return info
 }
 
 // clientFromXFF returns the client address from X-Forwarded-For: the
@@ -166,22 +187,38 @@ func newRequestID() string {
 
 const hexDigits = "0123456789abcdef"
 
+// outerState is what the outer layer keeps per request, in one
+// allocation.
+type outerState struct {
+	info reqInfo
+	ctx  infoCtx
+	rw   respWriter
+	body countingBody
+	in   atomic.Int64
+	id   [1]string
+}
+
 // serveOuter is the outermost layer: request id, forwarded headers,
 // access log and metrics around next.
 func (rt *router) serveOuter(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		method, path, depth := r.Method, r.URL.EscapedPath(), r.Header.Get("Depth")
-		info := rt.prepare(r)
-		w.Header()[hRequestID] = []string{info.id}
-		rw := &respWriter{ResponseWriter: w, ctx: r.Context()}
+		st := &outerState{}
+		info, in := &st.info, &st.in
+		rt.prepare(r, info)
+		st.id[0] = info.id
+		w.Header()[hRequestID] = st.id[:]
+		st.rw = respWriter{ResponseWriter: w, ctx: r.Context()}
+		rw := &st.rw
+		st.ctx = infoCtx{Context: r.Context(), info: info}
 		// A shallow copy: the server's own Request must keep its Body, or
 		// net/http no longer sees an unread Expect: 100-continue body
 		// and would wait for it before sending our early 401.
-		r = r.WithContext(context.WithValue(r.Context(), reqInfoKey{}, info))
-		var in atomic.Int64
+		r = r.WithContext(&st.ctx)
 		if r.Body != nil && r.Body != http.NoBody {
-			r.Body = &countingBody{ReadCloser: r.Body, n: &in}
+			st.body = countingBody{ReadCloser: r.Body, n: in}
+			r.Body = &st.body
 		}
 		aborted := true
 		defer func() {

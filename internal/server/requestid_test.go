@@ -37,7 +37,8 @@ func TestPrepareDropsForwardedHeaders(t *testing.T) {
 		r.Header.Set(n, "spoofed")
 	}
 	r.Header.Set("X-Other", "kept")
-	info := rt.prepare(r)
+	info := &reqInfo{}
+	rt.prepare(r, info)
 	for _, n := range names {
 		if v := r.Header.Get(n); v != "" {
 			t.Errorf("%s still %q after prepare", n, v)

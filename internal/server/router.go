@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -338,7 +339,7 @@ func (rt *router) authorize(user, method, p string) (*location, *AccessError) {
 
 // ServeHTTP authenticates, authorizes and hands the request to the site.
 func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	info := infoOf(r)
+	info, outer := infoOf(r)
 	p, err := header.CleanPath(r.URL.EscapedPath(), "")
 	if err != nil {
 		plainError(w, http.StatusBadRequest, "malformed path")
@@ -382,13 +383,16 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		plainError(w, http.StatusInternalServerError, "internal error")
 		return
 	}
-	r2 := dav.WithUser(r, user)
-	u := *r.URL
-	u.Path, u.RawPath = info.prefix+p, ""
-	if p != "/" && strings.HasSuffix(r.URL.Path, "/") {
-		u.Path += "/" // the cleaned path, but still marked a collection
+	if !outer {
+		// The outer layer's context names the user (infoCtx).
+		r = dav.WithUser(r, user)
 	}
-	r2.URL = &u
+	x := &routed{r: *r, u: *r.URL} // a shallow copy, as r.WithContext makes
+	x.u.Path, x.u.RawPath = info.prefix+p, ""
+	if p != "/" && strings.HasSuffix(r.URL.Path, "/") {
+		x.u.Path += "/" // the cleaned path, but still marked a collection
+	}
+	x.r.URL = &x.u
 	// The outer layer's respWriter takes the location on, rather than a
 	// second wrapper per request; a batch item's writer gets its own.
 	rw, ok := w.(*respWriter)
@@ -396,7 +400,14 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rw = &respWriter{ResponseWriter: w}
 	}
 	rw.loc, rw.method = l, r.Method
-	s.handler(info.prefix).ServeHTTP(rw, r2)
+	s.handler(info.prefix).ServeHTTP(rw, &x.r)
+}
+
+// routed is the request the router hands a site's handler, with its
+// cleaned path's URL, in one allocation.
+type routed struct {
+	r http.Request
+	u url.URL
 }
 
 // options answers OPTIONS from the location's settings alone.
