@@ -3,10 +3,14 @@
 // GET of /small.bin with 4 KiB (a 304 when it carries If-None-Match) and
 // PROPFIND with a one-response 207 of Davit's size, all fixed and from
 // memory, with no file system, locks, properties, authentication or
-// logging. Its connections yield before answering, as Davit's do (since
-// the second session of 2026-12-07). Whatever it reaches is the most any
-// server built on net/http can do on this machine for those workloads; it
-// is not a peer, and the table leaves it out of the best peer.
+// logging. It runs on the http.Server settings and the connection layer
+// Davit serves plain HTTP with (server.NewHTTPServer and
+// server.CoalesceListener: joined writes, the yield before answering, the
+// parked background read; since the third session of 2026-12-07), so the
+// gap between it and Davit is Davit's handlers' work. Whatever it reaches
+// is about the most a server built on net/http can do on this machine for
+// those workloads; it is not a peer, and the table leaves it out of the
+// best peer.
 //
 //	floor -listen 127.0.0.1:8080
 package main
@@ -14,13 +18,14 @@ package main
 import (
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync/atomic"
+
+	"github.com/davit-dav/davit/internal/server"
 )
 
 func main() {
@@ -64,44 +69,10 @@ func main() {
 	})
 	ln, err := net.Listen("tcp", *listen)
 	if err == nil {
-		err = http.Serve(yieldListener{ln}, h)
+		err = server.NewHTTPServer(h, slog.New(slog.DiscardHandler)).Serve(server.CoalesceListener(ln))
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "floor:", err)
 		os.Exit(1)
 	}
-}
-
-// yieldListener's connections let the other ready goroutines run before
-// the first write of each answer, as Davit's do (internal/server,
-// coalesce.go): a reference for what net/http can do here has to send its
-// answers the way Davit does.
-type yieldListener struct{ net.Listener }
-
-func (l yieldListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	return &yieldConn{Conn: c}, nil
-}
-
-type yieldConn struct {
-	net.Conn
-	asked atomic.Bool // bytes read since the last write
-}
-
-func (c *yieldConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	if n > 0 {
-		c.asked.Store(true)
-	}
-	return n, err
-}
-
-func (c *yieldConn) Write(p []byte) (int, error) {
-	if c.asked.Swap(false) {
-		runtime.Gosched()
-	}
-	return c.Conn.Write(p)
 }

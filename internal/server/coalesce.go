@@ -40,6 +40,14 @@ type coalesceListener struct{ net.Listener }
 // variable so that tests can count the calls.
 var yieldBeforeAnswer = runtime.Gosched
 
+// CoalesceListener wraps ln in the connection layer Davit serves plain
+// HTTP through: joined writes, the yield before answering and the parked
+// background read. Serve it with a server from NewHTTPServer, whose
+// ConnState and ConnContext hooks it needs. The benchmark's floor
+// (bench/floor) runs on it, so that it measures net/http and this layer
+// without Davit's handlers.
+func CoalesceListener(ln net.Listener) net.Listener { return coalesceListener{ln} }
+
 func (l coalesceListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if tc, ok := c.(*net.TCPConn); ok && err == nil {
