@@ -243,6 +243,11 @@ func (s *fastScanner) props() bool {
 			return false
 		}
 		s.elems++
+		if s.out == nil {
+			// Room for what clients ask: 4 to 8 names (Finder, Explorer,
+			// davfs2), and not one growth per name to get there.
+			s.out = make([]xml.Name, 0, 8)
+		}
 		s.out = append(s.out, davName(liveName(n)))
 	}
 }
