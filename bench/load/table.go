@@ -349,7 +349,7 @@ func (t *table) writeTargets(w io.Writer) {
 				best, bestName = r.Value, s
 			}
 		}
-		fmt.Fprintf(w, "- %s, reference: net/http answering from memory (floor) %s %s; Davit is %.2f of it", wk.title, formatValue(f.Value, wk.unit), wk.unit, d.Value/f.Value)
+		fmt.Fprintf(w, "- %s, reference: net/http on Davit's connection layer answering from memory (floor) %s %s; Davit is %.2f of it", wk.title, formatValue(f.Value, wk.unit), wk.unit, d.Value/f.Value)
 		if bestName != "" {
 			fmt.Fprintf(w, ", the best peer (%s) %.2f of it", bestName, best/f.Value)
 		}
