@@ -450,8 +450,7 @@ func TestCoalesceConnParksOneByteRead(t *testing.T) {
 		if r := result(t, ch); len(r.b) != 0 || !errors.Is(r.err, os.ErrDeadlineExceeded) {
 			t.Fatalf("parked read gave %q, %v; want a timeout", r.b, r.err)
 		}
-		cc.SetReadDeadline(time.Time{})
-		arrivesAt(t, cc, "next request")
+		arrives(t, cc, []byte("next request"))
 	})
 	t.Run("deadline already past", func(t *testing.T) {
 		cc, client := coalescePair(t)
@@ -504,17 +503,6 @@ func TestCoalesceConnParksOneByteRead(t *testing.T) {
 			t.Fatalf("hijacked read gave %q, %v", r.b, r.err)
 		}
 	})
-}
-
-// arrivesAt reads want from the server end.
-func arrivesAt(t *testing.T, cc *coalesceConn, want string) {
-	t.Helper()
-	cc.SetReadDeadline(time.Now().Add(5 * time.Second))
-	got := make([]byte, len(want))
-	if _, err := io.ReadFull(cc, got); err != nil || string(got) != want {
-		t.Fatalf("read %q, %v; want %q", got, err, want)
-	}
-	cc.SetReadDeadline(time.Time{})
 }
 
 // TestCoalesceConnReadDeadlines checks that the read deadline in force

@@ -193,8 +193,7 @@ type outerState struct {
 	info reqInfo
 	ctx  infoCtx
 	rw   respWriter
-	body countingBody
-	in   atomic.Int64
+	body countingBody // counts the bytes read, 0 with no body
 	id   [1]string
 }
 
@@ -205,7 +204,7 @@ func (rt *router) serveOuter(next http.Handler) http.Handler {
 		start := time.Now()
 		method, path, depth := r.Method, r.URL.EscapedPath(), r.Header.Get("Depth")
 		st := &outerState{}
-		info, in := &st.info, &st.in
+		info, in := &st.info, &st.body.n
 		rt.prepare(r, info)
 		st.id[0] = info.id
 		w.Header()[hRequestID] = st.id[:]
@@ -217,7 +216,7 @@ func (rt *router) serveOuter(next http.Handler) http.Handler {
 		// and would wait for it before sending our early 401.
 		r = r.WithContext(&st.ctx)
 		if r.Body != nil && r.Body != http.NoBody {
-			st.body = countingBody{ReadCloser: r.Body, n: in}
+			st.body.ReadCloser = r.Body
 			r.Body = &st.body
 		}
 		aborted := true
@@ -259,7 +258,7 @@ func (rt *router) serveOuter(next http.Handler) http.Handler {
 // countingBody counts the bytes read from a request body.
 type countingBody struct {
 	io.ReadCloser
-	n *atomic.Int64
+	n atomic.Int64
 }
 
 func (b *countingBody) Read(p []byte) (int, error) {
