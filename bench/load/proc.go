@@ -108,17 +108,20 @@ func statusKiB(pid int, field string) int64 {
 	return 0
 }
 
-// cpu returns the CPU time (user and system) the server's processes (as
-// of the last resetPeak) have used so far.
-func (s *server) cpu() time.Duration {
-	var ticks int64
+// cpu returns the CPU time the server's processes (as of the last
+// resetPeak) have used so far, user and system together, and the system
+// (kernel) part of it alone.
+func (s *server) cpu() (total, sys time.Duration) {
+	var user, kernel int64
 	for _, pid := range s.cached {
 		f := statFields(pid)
 		if len(f) > 12 {
 			u, _ := strconv.ParseInt(f[11], 10, 64)
 			k, _ := strconv.ParseInt(f[12], 10, 64)
-			ticks += u + k
+			user += u
+			kernel += k
 		}
 	}
-	return time.Duration(ticks) * time.Second / 100 // USER_HZ is 100 on Linux
+	tick := func(n int64) time.Duration { return time.Duration(n) * time.Second / 100 } // USER_HZ is 100 on Linux
+	return tick(user + kernel), tick(kernel)
 }

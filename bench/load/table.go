@@ -287,6 +287,7 @@ func (t *table) write(w io.Writer) {
 	fmt.Fprintln(w)
 	t.writeTargets(w)
 	t.writeCPU(w)
+	t.writePerRequest(w)
 	t.writeLatency(w)
 }
 
@@ -408,6 +409,24 @@ func (t *table) writeCPU(w io.Writer) {
 	t.writeDetails(w, "CPU during each workload (server / load tool, % of one core)", func(r result) string {
 		return fmt.Sprintf("%.0f / %.0f", 100*r.ServerCPU, 100*r.ClientCPU)
 	})
+}
+
+// writePerRequest prints the server's CPU time per request of each
+// throughput workload counted in req/s, split into its own code (user)
+// and the kernel's work for it (system): where a server's time goes, and
+// so how much of a gap the server's code could close.
+func (t *table) writePerRequest(w io.Writer) {
+	t.writeDetails(w, "Server CPU time per request (own code + kernel, µs)", perRequest)
+}
+
+// perRequest is one cell of writePerRequest: "" for a workload not
+// counted in requests or with no CPU measured.
+func perRequest(r result) string {
+	if r.Unit != "req/s" || r.Value <= 0 || r.ServerCPU <= 0 {
+		return ""
+	}
+	user, sys := (r.ServerCPU-r.ServerSys)/r.Value*1e6, r.ServerSys/r.Value*1e6
+	return fmt.Sprintf("%.1f + %.1f", user, sys)
 }
 
 // writeDetails prints a folded table of one cell a workload and server,

@@ -66,3 +66,23 @@ func TestPercentile(t *testing.T) {
 		}
 	}
 }
+
+// TestPerRequest checks the split of the server's CPU time per request
+// into its own code and the kernel's part.
+func TestPerRequest(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		r    result
+		want string
+	}{
+		{"split", result{Unit: "req/s", Value: 50_000, ServerCPU: 0.99, ServerSys: 0.44}, "11.0 + 8.8"},
+		{"all in the kernel", result{Unit: "req/s", Value: 1000, ServerCPU: 0.5, ServerSys: 0.5}, "0.0 + 500.0"},
+		{"not in requests", result{Unit: "MB/s", Value: 5000, ServerCPU: 1, ServerSys: 0.9}, ""},
+		{"no CPU measured", result{Unit: "req/s", Value: 1000}, ""},
+		{"failed", result{Unit: "req/s", ServerCPU: 1}, ""},
+	} {
+		if got := perRequest(tc.r); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}

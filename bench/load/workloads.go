@@ -126,6 +126,9 @@ type result struct {
 	// server is well below means the load tool limited the figure.
 	ClientCPU float64 `json:"client_cpu"`
 	ServerCPU float64 `json:"server_cpu"`
+	// ServerSys is the part of ServerCPU spent in the kernel (system
+	// calls, the network stack): the rest is the server's own code.
+	ServerSys float64 `json:"server_sys,omitempty"`
 	Seconds   float64 `json:"seconds"` // measured time
 	// PerCPU is the figure per second of the server's CPU time: requests
 	// (or MB) per CPU second for throughput workloads, CPU seconds per
@@ -310,6 +313,7 @@ type side struct {
 	// Sums over the measured windows.
 	mReqs, mBytes, mEntries int64
 	mWall, mCPU, mClient    time.Duration
+	mSys                    time.Duration
 }
 
 func (s *side) worker(o op, seed uint64, timeout time.Duration, wg *sync.WaitGroup) {
@@ -357,7 +361,8 @@ func (s *side) worker(o op, seed uint64, timeout time.Duration, wg *sync.WaitGro
 // spent finishing those requests included, as are their counts).
 func (s *side) window(d time.Duration, measured bool) {
 	r0, b0, e0 := s.reqs.Load(), s.bytes.Load(), s.entries.Load()
-	c0, s0, t0 := selfCPU(), s.t.srv.cpu(), time.Now()
+	c0, t0 := selfCPU(), time.Now()
+	s0, k0 := s.t.srv.cpu()
 	s.mu.Lock()
 	s.open, s.measured = true, measured
 	s.cond.Broadcast()
@@ -374,7 +379,9 @@ func (s *side) window(d time.Duration, measured bool) {
 		s.mBytes += s.bytes.Load() - b0
 		s.mEntries += s.entries.Load() - e0
 		s.mWall += time.Since(t0)
-		s.mCPU += s.t.srv.cpu() - s0
+		s1, k1 := s.t.srv.cpu()
+		s.mCPU += s1 - s0
+		s.mSys += k1 - k0
 		s.mClient += selfCPU() - c0
 	}
 }
@@ -432,7 +439,7 @@ func (e *engine) throughput(w *workload, targets []*target) []result {
 	for i, s := range sides {
 		el := s.mWall.Seconds()
 		r := result{Requests: s.mReqs, Errors: s.errs.Load(), Seconds: el,
-			ClientCPU: s.mClient.Seconds() / el, ServerCPU: s.mCPU.Seconds() / el}
+			ClientCPU: s.mClient.Seconds() / el, ServerCPU: s.mCPU.Seconds() / el, ServerSys: s.mSys.Seconds() / el}
 		r.Value = float64(s.mReqs) / el
 		if w.unit == "MB/s" {
 			r.Value = float64(s.mBytes) / el / 1e6
@@ -486,7 +493,8 @@ func (e *engine) timed(w *workload, targets []*target) []result {
 	st := make([]*state, len(targets))
 	one := func(i int) (time.Duration, bool) {
 		s, t := st[i], targets[i]
-		c0, s0, t0 := selfCPU(), t.srv.cpu(), time.Now()
+		c0, t0 := selfCPU(), time.Now()
+		s0, _ := t.srv.cpu()
 		_, nb, ne, err := s.o(s.c, nil)
 		d := time.Since(t0)
 		if err != nil {
@@ -502,7 +510,8 @@ func (e *engine) timed(w *workload, targets []*target) []result {
 			s.res.BytesPerEntry = float64(nb) / float64(ne)
 		}
 		s.times = append(s.times, d.Seconds())
-		s.cpu += t.srv.cpu() - s0
+		s1, _ := t.srv.cpu()
+		s.cpu += s1 - s0
 		s.client += selfCPU() - c0
 		s.wall += d
 		return d, true
