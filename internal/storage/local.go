@@ -509,9 +509,9 @@ func wrap(op, name string, lookup bool, err error) error {
 	if s == ErrNotDir && lookup {
 		s = ErrNotFound
 	}
-	e := &opError{op: op, name: name, errs: [2]error{err}, n: 1}
+	e := &opError{op: op, name: name, errs: [2]error{err}}
 	if s != nil && !errors.Is(err, s) {
-		e.errs, e.n = [2]error{s, err}, 2
+		e.errs = [2]error{s, err}
 	}
 	return e
 }
@@ -523,19 +523,23 @@ func wrap(op, name string, lookup bool, err error) error {
 // that is not found; Unwrap allocates nothing.
 type opError struct {
 	op, name string
-	errs     [2]error // errs[:n]
-	n        int
+	errs     [2]error // the cause alone, or the sentinel and the cause
 }
 
 func (e *opError) Error() string {
 	msg := e.op + " " + strconv.Quote(e.name) + ": " + e.errs[0].Error()
-	if e.n == 2 {
+	if e.errs[1] != nil {
 		msg += " (" + e.errs[1].Error() + ")"
 	}
 	return msg
 }
 
-func (e *opError) Unwrap() []error { return e.errs[:e.n:e.n] }
+func (e *opError) Unwrap() []error {
+	if e.errs[1] == nil {
+		return e.errs[:1:1]
+	}
+	return e.errs[:]
+}
 
 // sentinel maps an OS error to the contract's sentinel, or nil.
 func sentinel(err error) error {
