@@ -371,3 +371,51 @@ func TestWriterReset(t *testing.T) {
 		}
 	}
 }
+
+// TestWriterAvailableBuffer: responses appended to AvailableBuffer and
+// passed to WriteEncoded make the same document as Write, whether they fit
+// the room left (written in place), outgrow it (append moves them) or come
+// from a buffer of the caller's; the document's header is in place before
+// the first one. After Close there is no room.
+func TestWriterAvailableBuffer(t *testing.T) {
+	rs := benchResponses(400) // several flushes of the output buffer
+	big := okResponse("/" + strings.Repeat("x", outBuf+100))
+	rs = append(rs[:200], append([]Response{big}, rs[200:]...)...)
+	var b bytes.Buffer
+	w := NewWriter(&b)
+	inPlace, moved := 0, 0
+	for i := range rs {
+		room := w.AvailableBuffer()
+		if i == 0 && !w.Started() {
+			t.Fatal("AvailableBuffer did not begin the document")
+		}
+		buf := room
+		if i%5 == 4 {
+			buf = nil // the caller's own buffer
+		}
+		n := cap(buf)
+		buf = appendResponse(buf, &rs[i])
+		switch {
+		case i%5 == 4:
+		case cap(buf) == n:
+			inPlace++
+		default:
+			moved++
+		}
+		if err := w.WriteEncoded(buf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if want := encodeString(t, &Multistatus{Responses: rs}); b.String() != want {
+		t.Errorf("document:\n got %.300s\nwant %.300s", b.String(), want)
+	}
+	if inPlace == 0 || moved == 0 {
+		t.Errorf("%d responses written in place and %d moved: want some of each", inPlace, moved)
+	}
+	if room := w.AvailableBuffer(); room != nil {
+		t.Errorf("AvailableBuffer after Close: cap %d, want nil", cap(room))
+	}
+}
