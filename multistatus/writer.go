@@ -131,21 +131,6 @@ func (w *Writer) WriteEncoded(resp []byte) error {
 	return w.err
 }
 
-// AvailableBuffer returns an empty slice over the unused part of the
-// output buffer, beginning the document first if needed. A response
-// appended to it and passed at once to WriteEncoded is written without
-// being copied (see bufio.Writer.AvailableBuffer). Its capacity is what is
-// left before the next flush, so a caller encoding a response larger than
-// that gets a new array from append, which WriteEncoded takes as well. It
-// returns nil once the Writer has failed or is closed.
-func (w *Writer) AvailableBuffer() []byte {
-	if w.err != nil || w.closed {
-		return nil
-	}
-	w.start()
-	return w.bw.AvailableBuffer()
-}
-
 // AppendText appends s escaped as the Writer escapes character data: &, <
 // and > as entities, \r as a character reference, and what XML cannot hold
 // (other control characters, invalid UTF-8) replaced by U+FFFD.

@@ -494,32 +494,14 @@ func (pw *propWriter) writeWith(p string, info storage.Info, dead []props.Proper
 	if len(pw.req.include) > 0 {
 		return pw.writeGeneral(p, info, dead)
 	}
-	// Rendered in place, into the Writer's output buffer, while it has
-	// room for a response of common size: WriteEncoded then copies
-	// nothing. Near a flush, into pw.out, as a response that outgrows the
-	// room is too (append moves it to a new array).
-	b := pw.ms.AvailableBuffer()
-	inPlace := cap(b) >= renderRoom
-	if !inPlace {
-		b = pw.out[:0]
-	}
-	n := cap(b)
-	b = pw.render(b, p, info, dead)
+	pw.out = pw.render(pw.out[:0], p, info, dead)
 	pw.n++
-	err := pw.ms.WriteEncoded(b)
-	if !inPlace || cap(b) != n { // pw.out, or the new array of one that outgrew the room
-		pw.out = b[:0]
-		if cap(b) > 1<<20 {
-			pw.out = nil // do not keep one huge response's buffer
-		}
+	err := pw.ms.WriteEncoded(pw.out)
+	if cap(pw.out) > 1<<20 {
+		pw.out = nil // do not keep one huge response's buffer
 	}
 	return err
 }
-
-// renderRoom is the least room left in the Writer's output buffer for a
-// response to be rendered in place: an allprop response of a file with a
-// long name is about 1 KiB.
-const renderRoom = 4 << 10
 
 // The fixed parts of a rendered response.
 const (

@@ -144,10 +144,10 @@ func TestRenderMatchesGeneral(t *testing.T) {
 				// The whole table as one listing, written by one propWriter
 				// on the fast path and by a new one for each resource on
 				// the general path, so what a propWriter remembers from one
-				// resource to the next is tried too. The table is listed
-				// over and over, past several flushes of the Writer's
-				// buffer, so responses rendered in place, near a flush and
-				// into pw.out all come up.
+				// resource to the next is tried too. The fast path is
+				// writeWith itself, and the table is listed over and over,
+				// past several flushes of the Writer's buffer, so responses
+				// that straddle a flush come up.
 				docs := [2]bytes.Buffer{}
 				for i, fast := range []bool{false, true} {
 					ms := multistatus.NewWriter(&docs[i])
