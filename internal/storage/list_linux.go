@@ -103,13 +103,19 @@ func (l *LocalFS) readDir(ctx context.Context, rel, prefix string, yield func(In
 	defer listScratches.Put(sc)
 	lst := lister{l: l, fd: fd, rel: rel, prefix: prefix, sc: sc, yield: yield}
 	buf := sc.buf[:]
-	for {
+	for read := false; ; read = true {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		n, err := unix.Getdents(fd, buf)
-		if err == unix.EINTR {
-			continue
+		n, err := getdents(fd, buf)
+		if err == unix.ENOENT && read {
+			// The folder was removed after its first names were
+			// yielded (the kernel refuses to read a removed folder,
+			// even for the read that would find its end). The listing
+			// ends where it stands, as with any change made while a
+			// listing runs; before the first read, the folder is
+			// reported gone, as when it cannot be opened.
+			return nil
 		}
 		if err != nil {
 			return os.NewSyscallError("getdents64", err)
