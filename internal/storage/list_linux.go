@@ -109,12 +109,12 @@ func (l *LocalFS) readDir(ctx context.Context, rel, prefix string, yield func(In
 		}
 		n, err := getdents(fd, buf)
 		if err == unix.ENOENT && read {
-			// The folder was removed after its first names were
-			// yielded (the kernel refuses to read a removed folder,
-			// even for the read that would find its end). The listing
-			// ends where it stands, as with any change made while a
-			// listing runs; before the first read, the folder is
-			// reported gone, as when it cannot be opened.
+			// The folder was removed after its first read, whose
+			// names may already be yielded (the kernel refuses to read
+			// a removed folder, even for the read that would find its
+			// end). The listing ends where it stands, as with any
+			// change made while a listing runs; at the first read, the
+			// folder is reported gone, as when it cannot be opened.
 			return nil
 		}
 		if err != nil {

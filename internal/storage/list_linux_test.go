@@ -44,7 +44,6 @@ func TestListFolderRemovedMidway(t *testing.T) {
 			if n == 0 {
 				t.Fatal("nothing listed")
 			}
-
 		})
 	}
 }
