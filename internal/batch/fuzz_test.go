@@ -2,6 +2,7 @@ package batch_test
 
 import (
 	"bytes"
+	"io"
 	"net/http"
 	"os"
 	"testing"
@@ -58,7 +59,7 @@ func FuzzBatchRequest(f *testing.F) {
 		e.lock("/d/g", "0")
 		tg := batchTargets[int(which)%len(batchTargets)]
 		r := req(tg.method, tg.path, "", "Content-Type", tg.ctype)
-		r.Body = nopBody{bytes.NewReader(body)}
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.ContentLength = int64(len(body))
 		w := e.serve(r)
 		switch {
@@ -79,7 +80,3 @@ func FuzzBatchRequest(f *testing.F) {
 		}
 	})
 }
-
-type nopBody struct{ *bytes.Reader }
-
-func (nopBody) Close() error { return nil }

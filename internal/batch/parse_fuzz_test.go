@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -72,20 +73,20 @@ var targetSeeds = []struct{ body, root string }{
 	{`<D:propfind xmlns:D="DAV:"><D:target><D:href>a</D:href></D:target><other xmlns=""><y/></other></D:propfind>`, "propfind"},
 }
 
-// fuzzSeedFile adds a document of the repo's examples as a seed.
-func fuzzSeedFile(f *testing.F, path string, add func(string)) {
-	b, err := os.ReadFile(path)
+// example returns a document of the repo's examples, as a seed.
+func example(f *testing.F, name string) string {
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "examples", name))
 	if err != nil {
 		f.Fatal(err)
 	}
-	add(string(b))
+	return string(b)
 }
 
 func FuzzParseXML(f *testing.F) {
 	for _, s := range xmlSeeds {
 		f.Add(s)
 	}
-	fuzzSeedFile(f, "../../docs/examples/batch.xml", func(s string) { f.Add(s) })
+	f.Add(example(f, "batch.xml"))
 	f.Fuzz(func(t *testing.T, s string) {
 		doc, err := parseXML(strings.NewReader(s))
 		checkParsed(t, s, doc, err)
@@ -96,7 +97,7 @@ func FuzzParseJSON(f *testing.F) {
 	for _, s := range jsonSeeds {
 		f.Add(s)
 	}
-	fuzzSeedFile(f, "../../docs/examples/batch.json", func(s string) { f.Add(s) })
+	f.Add(example(f, "batch.json"))
 	f.Fuzz(func(t *testing.T, s string) {
 		doc, err := parseJSON(strings.NewReader(s))
 		checkParsed(t, s, doc, err)
@@ -121,11 +122,6 @@ func FuzzParseTargets(f *testing.F) {
 		}
 		if len(targets) == 0 {
 			t.Fatalf("no target accepted from %q", s)
-		}
-		for _, tg := range targets {
-			if tg.href == "" && tg.dest != "" {
-				t.Fatalf("a dest without its href: %+v", tg)
-			}
 		}
 		switch {
 		case root == "" && body != nil:
@@ -218,7 +214,7 @@ func checkFinished(t *testing.T, in, base string, d *Document) {
 // is DAV:root, read by the same reader the protocol layer uses.
 func checkBodyDoc(t *testing.T, b []byte, root string) {
 	t.Helper()
-	d := xmlbody.NewDecoder(bytes.NewReader(b), xmlbody.Limits{MaxDepth: maxXMLDepth + 2, MaxElements: 1 << 22})
+	d := xmlbody.NewDecoder(bytes.NewReader(b), xmlbody.Limits{MaxDepth: maxXMLDepth, MaxElements: 1 << 22})
 	r, err := d.Root()
 	if err != nil {
 		t.Fatalf("body %q: %v", b, err)
