@@ -14,12 +14,16 @@
 #
 # Environment:
 #   SERVERS    comma-separated, in column order (default: all):
-#              davit,davit-nosync,apache,nginx,lighttpd,rclone,xnet,floor
+#              davit,davit-nosync,apache,nginx,lighttpd,rclone,xnet,floor,evfloor
 #              (davit-nosync is Davit with --no-sync; it runs the PUT and the
 #              mixed load only;
 #              floor is bench/floor, not a peer: net/http answering from
 #              memory, the most a net/http server can do here; it runs GET
 #              4 KiB, its revalidation (304) and PROPFIND Depth 0 only;
+#              evfloor is bench/evfloor, not a peer either: a Go server
+#              without net/http (an event loop, its own minimal HTTP/1.1)
+#              doing only the system calls Davit's answer needs; it runs
+#              the same four workloads as floor;
 #              davit-base is the Davit binary BASE_BIN, not a peer: another
 #              build, measured interleaved with this one, as in
 #              git worktree add /tmp/base HEAD~1 && (cd /tmp/base && go build -o /tmp/davit-base ./cmd/davit)
@@ -49,7 +53,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
 
-SERVERS=${SERVERS:-davit,davit-nosync,apache,nginx,lighttpd,rclone,xnet,floor}
+SERVERS=${SERVERS:-davit,davit-nosync,apache,nginx,lighttpd,rclone,xnet,floor,evfloor}
 BASE_BIN=${BASE_BIN:-}
 DURATION=${DURATION:-3s}
 WORKLOADS=${WORKLOADS:-}
@@ -64,10 +68,10 @@ PROFILE=${PROFILE:-}
 
 IFS=, read -r -a servers <<<"$SERVERS"
 for s in "${servers[@]}"; do
-  case $s in davit | davit-nosync | apache | nginx | lighttpd | rclone | xnet | floor) ;;
+  case $s in davit | davit-nosync | apache | nginx | lighttpd | rclone | xnet | floor | evfloor) ;;
   davit-base)
     [ -n "$BASE_BIN" ] && [ -x "$BASE_BIN" ] || { echo "bench-peers: davit-base needs BASE_BIN, a Davit binary" >&2; exit 2; } ;;
-  *) echo "bench-peers: unknown server '$s' (davit,davit-nosync,apache,nginx,lighttpd,rclone,xnet,floor,davit-base)" >&2; exit 2 ;;
+  *) echo "bench-peers: unknown server '$s' (davit,davit-nosync,apache,nginx,lighttpd,rclone,xnet,floor,evfloor,davit-base)" >&2; exit 2 ;;
   esac
 done
 
@@ -147,6 +151,7 @@ for s in "${servers[@]}"; do
     fi ;;
   xnet) (cd bench/xnet && go build -o "$bin/xnet" .) ;;
   floor) go build -o "$bin/floor" ./bench/floor ;;
+  evfloor) (cd bench/evfloor && go build -o "$bin/evfloor" .) ;;
   davit-base) cp "$BASE_BIN" "$bin/davit-base" ;;
   esac
 done
@@ -177,6 +182,7 @@ start_server() {
     cmd=("$bin/davit-base" serve --root "$root" --listen "127.0.0.1:$port" --config "$run/davit.yaml") ;;
   xnet) cmd=("$bin/xnet" -root "$root" -listen "127.0.0.1:$port") ;;
   floor) cmd=("$bin/floor" -listen "127.0.0.1:$port") ;;
+  evfloor) cmd=("$bin/evfloor" -root "$root" -listen "127.0.0.1:$port") ;;
   rclone)
     : >"$run/rclone.conf"
     cmd=(rclone serve webdav "$root" --addr "127.0.0.1:$port" --config "$run/rclone.conf" -q) ;;
@@ -215,7 +221,7 @@ for s in "${servers[@]}"; do
     done
     [ -n "$only" ] || continue
   fi
-  if [ "$s" = floor ]; then # the reference answers GET 4 KiB (and its revalidation) and PROPFIND Depth 0 only
+  if [ "$s" = floor ] || [ "$s" = evfloor ]; then # the references answer GET 4 KiB (and its revalidation) and PROPFIND Depth 0 only
     for w in get4k get4k-304 pf0-all pf0-named; do
       if [ -z "$WORKLOADS" ] || [[ ",$WORKLOADS," == *,$w,* ]]; then only=${only:+$only+}$w; fi
     done

@@ -33,6 +33,13 @@ for build in "" CGO_ENABLED=0 GOOS=windows GOOS=darwin GOOS=freebsd; do
 done
 echo "== go test -race"
 go test -race -count=1 ./...
+# The benchmark's own modules (bench/xnet, the x/net/webdav peer;
+# bench/evfloor, the reference without net/http): kept apart so that the
+# server's module never depends on what they build on.
+for m in bench/xnet bench/evfloor; do
+  echo "== $m: vet, staticcheck, test"
+  (cd "$m" && go vet ./... && staticcheck ./... && go test -race -count=1 ./...)
+done
 # Every benchmark once: each checks what it measures (an answer's status,
 # an encoding, the locks a lookup finds) before timing it, and those checks
 # must run somewhere. Only correctness decides here, never a time.

@@ -19,17 +19,25 @@ const (
 )
 
 // The Davit columns (davit-base is another build, to compare two builds
-// within one run) and the net/http reference (bench/floor); every other
-// server is a peer.
+// within one run) and the two references, net/http (bench/floor) and a Go
+// server without net/http (bench/evfloor); every other server is a peer.
 const (
 	davit       = "davit"
 	davitNoSync = "davit-nosync"
 	davitBase   = "davit-base"
 	floor       = "floor"
+	evfloor     = "evfloor"
 )
 
 func isPeer(server string) bool {
-	return server != davit && server != davitNoSync && server != davitBase && server != floor
+	return server != davit && server != davitNoSync && server != davitBase && server != floor && server != evfloor
+}
+
+// references are the columns the table sets beside Davit and the best
+// peer, with what each is.
+var references = []struct{ name, what string }{
+	{floor, "net/http on Davit's connection layer answering from memory"},
+	{evfloor, "a Go event loop without net/http doing only Davit's system calls"},
 }
 
 func tableCmd(args []string) error {
@@ -335,26 +343,29 @@ func (t *table) writeTargets(w io.Writer) {
 	check("PUT 1 MiB, Davit --no-sync", "put1m", true, 1.0, davitNoSync)
 	check("GET 4 KiB", "get4k", true, 0.8, davit)
 	check("GET 100 MiB", "get100m", true, 0.9, davit)
-	// The reference: what net/http itself reaches when the answer comes
-	// from memory, beside Davit and the best peer.
-	for _, wl := range []string{"get4k", "get4k-304", "pf0-all", "pf0-named"} {
-		f, okf := t.byName[floor][wl]
-		d, okd := t.byName[davit][wl]
-		wk := findWorkload(wl)
-		if !okf || !okd || !f.OK || !d.OK || wk == nil || f.Value == 0 {
-			continue
-		}
-		best, bestName := 0.0, ""
-		for s, rs := range t.byName {
-			if r, ok := rs[wl]; ok && r.OK && isPeer(s) && r.Value > best {
-				best, bestName = r.Value, s
+	// The references: what net/http itself reaches when the answer comes
+	// from memory, and what Go reaches without net/http, beside Davit and
+	// the best peer.
+	for _, ref := range references {
+		for _, wl := range []string{"get4k", "get4k-304", "pf0-all", "pf0-named"} {
+			f, okf := t.byName[ref.name][wl]
+			d, okd := t.byName[davit][wl]
+			wk := findWorkload(wl)
+			if !okf || !okd || !f.OK || !d.OK || wk == nil || f.Value == 0 {
+				continue
 			}
+			best, bestName := 0.0, ""
+			for s, rs := range t.byName {
+				if r, ok := rs[wl]; ok && r.OK && isPeer(s) && r.Value > best {
+					best, bestName = r.Value, s
+				}
+			}
+			fmt.Fprintf(w, "- %s, reference: %s (%s) %s %s; Davit is %.2f of it", wk.title, ref.what, ref.name, formatValue(f.Value, wk.unit), wk.unit, d.Value/f.Value)
+			if bestName != "" {
+				fmt.Fprintf(w, ", the best peer (%s) %.2f of it", bestName, best/f.Value)
+			}
+			fmt.Fprintln(w)
 		}
-		fmt.Fprintf(w, "- %s, reference: net/http on Davit's connection layer answering from memory (floor) %s %s; Davit is %.2f of it", wk.title, formatValue(f.Value, wk.unit), wk.unit, d.Value/f.Value)
-		if bestName != "" {
-			fmt.Fprintf(w, ", the best peer (%s) %.2f of it", bestName, best/f.Value)
-		}
-		fmt.Fprintln(w)
 	}
 	for _, rf := range t.runs {
 		if rf.Server != davit {

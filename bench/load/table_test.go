@@ -8,7 +8,7 @@ import (
 
 // TestRatio checks that Davit is measured against the best peer only:
 // never against its own other columns (davit-nosync, davit-base) or the
-// net/http reference (floor), whatever their figures.
+// references (floor, evfloor), whatever their figures.
 func TestRatio(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -20,6 +20,7 @@ func TestRatio(t *testing.T) {
 		{"higher is better", map[string]float64{davit: 120, "nginx": 100, "lighttpd": 80}, davit, true, 1.2},
 		{"lower is better", map[string]float64{davit: 0.5, "nginx": 1, "lighttpd": 2}, davit, false, 2},
 		{"not a peer: floor", map[string]float64{davit: 50, floor: 500, "nginx": 100}, davit, true, 0.5},
+		{"not a peer: evfloor", map[string]float64{davit: 50, evfloor: 500, "lighttpd": 100}, davit, true, 0.5},
 		{"not a peer: davit-base", map[string]float64{davit: 50, davitBase: 500, "nginx": 100}, davit, true, 0.5},
 		{"not a peer: davit-nosync", map[string]float64{davit: 2, davitNoSync: 1, "nginx": 4}, davit, false, 2},
 		{"the no-sync column", map[string]float64{davit: 50, davitNoSync: 200, "nginx": 100}, davitNoSync, true, 2},
