@@ -61,7 +61,7 @@ func (s *server) OnTraffic(c gnet.Conn) gnet.Action {
 	}
 	used, closing := 0, false
 	for !closing {
-		n, status, close := s.request(in[used:])
+		n, status, last := s.request(in[used:])
 		if n == 0 {
 			if status != 0 { // refused: answer, then close
 				s.out = s.status(status, nil, nil)
@@ -70,7 +70,7 @@ func (s *server) OnTraffic(c gnet.Conn) gnet.Action {
 			break
 		}
 		used += n
-		closing = close
+		closing = last
 	}
 	c.Discard(used)
 	if len(s.out) > 0 {
@@ -86,9 +86,9 @@ func (s *server) OnTraffic(c gnet.Conn) gnet.Action {
 }
 
 // request answers the first request of in into s.out and returns its
-// length; 0 when it has not all arrived, with a status when it never
-// will be accepted.
-func (s *server) request(in []byte) (n, refused int, close bool) {
+// length, and whether it is the connection's last; 0 when it has not all
+// arrived, with a status when it never will be accepted.
+func (s *server) request(in []byte) (n, refused int, last bool) {
 	end := bytes.Index(in, []byte("\r\n\r\n"))
 	if end > maxHeader || (end < 0 && len(in) > maxHeader) {
 		return 0, http.StatusRequestHeaderFieldsTooLarge, true
@@ -103,7 +103,7 @@ func (s *server) request(in []byte) (n, refused int, close bool) {
 	if !ok1 || !ok2 || !bytes.HasPrefix(version, []byte("HTTP/1.")) {
 		return 0, http.StatusBadRequest, true
 	}
-	close = string(version) == "HTTP/1.0"
+	last = string(version) == "HTTP/1.0"
 	length, inm := 0, []byte(nil)
 	for len(rest) > 0 {
 		var h []byte
@@ -128,7 +128,7 @@ func (s *server) request(in []byte) (n, refused int, close bool) {
 		case bytes.EqualFold(k, []byte("If-None-Match")):
 			inm = v
 		case bytes.EqualFold(k, []byte("Connection")):
-			close = bytes.EqualFold(v, []byte("close"))
+			last = bytes.EqualFold(v, []byte("close"))
 		}
 	}
 	n = end + 4 + length
@@ -137,12 +137,12 @@ func (s *server) request(in []byte) (n, refused int, close bool) {
 	}
 	if string(target) != "/"+name {
 		s.out = s.status(http.StatusNotFound, nil, nil)
-		return n, 0, close
+		return n, 0, last
 	}
 	var st unix.Stat_t
 	if err := unix.Fstatat(s.root, name, &st, 0); err != nil || st.Size > maxFile {
 		s.out = s.status(http.StatusNotFound, nil, nil)
-		return n, 0, close
+		return n, 0, last
 	}
 	var etag, mod [64]byte
 	tag := append(etag[:0], '"')
@@ -157,7 +157,7 @@ func (s *server) request(in []byte) (n, refused int, close bool) {
 	case http.MethodGet, http.MethodHead:
 		if inm != nil && bytes.Equal(inm, tag) {
 			s.out = s.status(http.StatusNotModified, tag, modified)
-			return n, 0, close
+			return n, 0, last
 		}
 		if _, err := unix.Pread(s.fd, s.file[:st.Size], 0); err != nil {
 			s.out = s.status(http.StatusInternalServerError, nil, nil)
@@ -191,7 +191,7 @@ func (s *server) request(in []byte) (n, refused int, close bool) {
 	default:
 		s.out = s.status(http.StatusMethodNotAllowed, nil, nil)
 	}
-	return n, 0, close
+	return n, 0, last
 }
 
 // status appends an answer without a body.

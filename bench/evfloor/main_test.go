@@ -100,6 +100,7 @@ func TestAnswers(t *testing.T) {
 		want     []int
 	}{
 		{"pipelined", "GET /" + name + " HTTP/1.1\r\nHost: x\r\n\r\nHEAD /" + name + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", []int{200, 200}},
+		{"HTTP/1.0 closes", "GET /" + name + " HTTP/1.0\r\n\r\n", []int{200}},
 		{"chunked", "PUT /" + name + " HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n", []int{501}},
 		{"bad length", "GET /" + name + " HTTP/1.1\r\nContent-Length: -1\r\n\r\n", []int{400}},
 		{"not HTTP", "hello there\r\n\r\n", []int{400}},
