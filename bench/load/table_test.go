@@ -2,6 +2,7 @@ package main
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
 )
@@ -84,6 +85,31 @@ func TestPerRequest(t *testing.T) {
 	} {
 		if got := perRequest(tc.r); got != tc.want {
 			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestReferences checks the lines below the targets that set Davit and
+// the best peer beside each reference, and that a reference never stands
+// in for the best peer there.
+func TestReferences(t *testing.T) {
+	get := func(v float64) []result { return []result{{Name: "get4k", OK: true, Value: v, Unit: "req/s"}} }
+	tb := newTable([]runFile{
+		{Server: davit, Results: get(30_000)},
+		{Server: floor, Results: get(60_000)},
+		{Server: evfloor, Results: get(100_000)},
+		{Server: "lighttpd", Results: get(90_000)},
+		{Server: "nginx", Results: get(45_000)},
+	})
+	var b strings.Builder
+	tb.writeTargets(&b)
+	for _, want := range []string{
+		"(floor) 60,000 req/s; Davit is 0.50 of it, the best peer (lighttpd) 1.50 of it\n",
+		"(evfloor) 100,000 req/s; Davit is 0.30 of it, the best peer (lighttpd) 0.90 of it\n",
+		"- GET 4 KiB: ratio 0.33 (target ≥ 0.8",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("no %q in:\n%s", want, b.String())
 		}
 	}
 }
