@@ -3,8 +3,9 @@
 // without net/http, on an event loop (github.com/panjf2000/gnet), parsing
 // just enough HTTP/1.1 itself, and doing only the system calls Davit's
 // answer needs: for GET or HEAD of /small.bin a look at the name
-// (fstatat beneath the root) and one pread of a descriptor kept open, as
-// Davit's small-file cache does; for PROPFIND of it the look, with the
+// (fstatat beneath the root) and one pread of a descriptor kept open (and
+// opened afresh when the look finds another file), as Davit's small-file
+// cache does; for PROPFIND of it the look, with the
 // answer's length, dates and ETag built from what the look found. No
 // locks, properties, authentication, logging, metrics or routing.
 //
@@ -42,7 +43,8 @@ const (
 
 type server struct {
 	gnet.BuiltinEventEngine
-	root, fd int // the served folder (O_PATH) and small.bin, kept open
+	root, fd int    // the served folder (O_PATH) and small.bin, kept open
+	dev, ino uint64 // what fd is
 	file     []byte
 	body     []byte // a PROPFIND's answer, before its headers
 	out      []byte // the answers to one read's requests, sent in one write
@@ -64,7 +66,7 @@ func (s *server) OnTraffic(c gnet.Conn) gnet.Action {
 		n, status, last := s.request(in[used:])
 		if n == 0 {
 			if status != 0 { // refused: answer, then close
-				s.out = s.status(status, nil, nil)
+				s.status(status, nil, nil)
 				closing = true
 			}
 			break
@@ -77,9 +79,6 @@ func (s *server) OnTraffic(c gnet.Conn) gnet.Action {
 		c.Write(s.out)
 	}
 	if closing {
-		return gnet.Close
-	}
-	if c.InboundBuffered() > maxHeader+maxBody {
 		return gnet.Close
 	}
 	return gnet.None
@@ -136,13 +135,21 @@ func (s *server) request(in []byte) (n, refused int, last bool) {
 		return 0, 0, false
 	}
 	if string(target) != "/"+name {
-		s.out = s.status(http.StatusNotFound, nil, nil)
+		s.status(http.StatusNotFound, nil, nil)
 		return n, 0, last
 	}
 	var st unix.Stat_t
 	if err := unix.Fstatat(s.root, name, &st, 0); err != nil || st.Size > maxFile {
-		s.out = s.status(http.StatusNotFound, nil, nil)
+		s.status(http.StatusNotFound, nil, nil)
 		return n, 0, last
+	}
+	if st.Ino != s.ino || st.Dev != s.dev {
+		// Replaced since it was opened: its bytes must match what the
+		// look found, as Davit's small-file cache makes sure.
+		if err := s.reopen(); err != nil {
+			s.status(http.StatusNotFound, nil, nil)
+			return n, 0, last
+		}
 	}
 	var etag, mod [64]byte
 	tag := append(etag[:0], '"')
@@ -156,17 +163,17 @@ func (s *server) request(in []byte) (n, refused int, last bool) {
 	switch string(method) {
 	case http.MethodGet, http.MethodHead:
 		if inm != nil && bytes.Equal(inm, tag) {
-			s.out = s.status(http.StatusNotModified, tag, modified)
+			s.status(http.StatusNotModified, tag, modified)
 			return n, 0, last
 		}
 		if _, err := unix.Pread(s.fd, s.file[:st.Size], 0); err != nil {
-			s.out = s.status(http.StatusInternalServerError, nil, nil)
+			s.status(http.StatusInternalServerError, nil, nil)
 			return n, 0, true
 		}
 		s.out = append(s.out, "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: "...)
 		s.out = strconv.AppendInt(s.out, st.Size, 10)
 		s.out = append(s.out, "\r\n"...)
-		s.out = s.headers(tag, modified)
+		s.headers(tag, modified)
 		if string(method) == http.MethodGet {
 			s.out = append(s.out, s.file[:st.Size]...)
 		}
@@ -185,17 +192,17 @@ func (s *server) request(in []byte) (n, refused int, last bool) {
 		s.out = append(s.out, "HTTP/1.1 207 Multi-Status\r\nContent-Type: application/xml; charset=utf-8\r\nContent-Length: "...)
 		s.out = strconv.AppendInt(s.out, int64(len(body)), 10)
 		s.out = append(s.out, "\r\n"...)
-		s.out = s.headers(nil, nil)
+		s.headers(nil, nil)
 		s.out = append(s.out, body...)
 		s.body = body
 	default:
-		s.out = s.status(http.StatusMethodNotAllowed, nil, nil)
+		s.status(http.StatusMethodNotAllowed, nil, nil)
 	}
 	return n, 0, last
 }
 
-// status appends an answer without a body.
-func (s *server) status(code int, tag, modified []byte) []byte {
+// status appends to s.out an answer without a body.
+func (s *server) status(code int, tag, modified []byte) {
 	s.out = append(s.out, "HTTP/1.1 "...)
 	s.out = strconv.AppendInt(s.out, int64(code), 10)
 	s.out = append(s.out, ' ')
@@ -204,18 +211,18 @@ func (s *server) status(code int, tag, modified []byte) []byte {
 	if code != http.StatusNotModified {
 		s.out = append(s.out, "Content-Length: 0\r\n"...)
 	}
-	return s.headers(tag, modified)
+	s.headers(tag, modified)
 }
 
-// headers appends the Date, the validators if any, and the end of the
-// headers.
-func (s *server) headers(tag, modified []byte) []byte {
+// headers appends to s.out the Date, the validators if any, and the end
+// of the headers.
+func (s *server) headers(tag, modified []byte) {
 	s.out = append(s.out, s.date...)
 	if tag != nil {
 		s.out = append(append(append(s.out, "Etag: "...), tag...), "\r\n"...)
 		s.out = append(append(append(s.out, "Last-Modified: "...), modified...), "\r\n"...)
 	}
-	return append(s.out, "\r\n"...)
+	s.out = append(s.out, "\r\n"...)
 }
 
 func main() {
@@ -244,11 +251,30 @@ func open(root string) (*server, error) {
 	if s.root, err = unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err != nil {
 		return nil, err
 	}
-	if s.fd, err = unix.Openat(s.root, name, unix.O_RDONLY|unix.O_CLOEXEC, 0); err != nil {
+	s.fd = -1
+	if err := s.reopen(); err != nil {
 		unix.Close(s.root)
 		return nil, err
 	}
 	return s, nil
+}
+
+// reopen opens name afresh, in place of the descriptor kept so far.
+func (s *server) reopen() error {
+	fd, err := unix.Openat(s.root, name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return err
+	}
+	if s.fd >= 0 {
+		unix.Close(s.fd)
+	}
+	s.fd, s.dev, s.ino = fd, st.Dev, st.Ino
+	return nil
 }
 
 func (s *server) close() {

@@ -93,6 +93,19 @@ func TestAnswers(t *testing.T) {
 		t.Errorf("DELETE: %d, want 405", resp.StatusCode)
 	}
 
+	// A file replaced under its name is sent as it now is, never the
+	// bytes of the one kept open.
+	replaced := []byte("a new small.bin")
+	if err := os.WriteFile(filepath.Join(root, "new"), replaced, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(root, "new"), filepath.Join(root, name)); err != nil {
+		t.Fatal(err)
+	}
+	if resp, b := do("GET", base, "", nil); resp.StatusCode != 200 || !bytes.Equal(b, replaced) || resp.Header.Get("Etag") == etag {
+		t.Errorf("GET after a replace: %d, %q, ETag %s", resp.StatusCode, b, resp.Header.Get("Etag"))
+	}
+
 	// Raw: requests sent together are answered in order; what it does not
 	// parse is refused and the connection closed.
 	for _, tc := range []struct {
