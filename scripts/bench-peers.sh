@@ -41,6 +41,14 @@
 #   DAVIT_BIN  a Davit binary to run instead of building this tree's
 #              (cmd/davit)
 #   BASE_BIN   the Davit binary of the davit-base column
+#   CLIENT_CHECK=N  instead of the table, check the load tool against wrk
+#              (Debian wrk, C and epoll): on each server in turn, N times
+#              (default 3), the load tool and then wrk, each alone on
+#              LOAD_CPU for DURATION, on GET 4 KiB and on PROPFIND Depth 0
+#              with the four named properties, 32 connections; prints each
+#              pair (req/s) and the median ratio wrk/load. A ratio near 1
+#              says the figures are the servers' and not the load tool's
+#              (floor, evfloor and davit-nosync are skipped)
 #   PROFILE=DIR  run Davit under bench/profserve (this tree's server with the
 #              Go profiler on; DAVIT_BIN is not used) and write DIR/davit.cpu.pprof,
 #              DIR/davit.allocs.pprof, and DIR/davit.mutex.pprof and
@@ -64,6 +72,7 @@ BENCH_TMP=${BENCH_TMP:-/var/tmp}
 KEEP=${KEEP:-0}
 ROUNDS=${ROUNDS:-1}
 PROFILE=${PROFILE:-}
+CLIENT_CHECK=${CLIENT_CHECK:-}
 [ -z "$PROFILE" ] || { mkdir -p "$PROFILE" && PROFILE=$(cd "$PROFILE" && pwd); }
 
 IFS=, read -r -a servers <<<"$SERVERS"
@@ -78,6 +87,7 @@ done
 # --- install what the chosen servers need -------------------------------
 need=()
 command -v taskset >/dev/null || need+=(util-linux)
+[ -z "$CLIENT_CHECK" ] || command -v wrk >/dev/null || need+=(wrk)
 for s in "${servers[@]}"; do
   case $s in
   apache) [ -x /usr/sbin/apache2 ] || need+=(apache2) ;;
@@ -207,6 +217,47 @@ start_server() {
   cat "$run/pid"
 }
 
+# client_check N: the load tool against wrk (see CLIENT_CHECK), N rounds on
+# each started target, one server and one client at a time.
+client_check() {
+  local rounds=$1 lua=$work/propfind.lua t name addr w load_rs wrk_rs out
+  # The same request as the load tool's pf0-named (bench/load/workloads.go).
+  cat >"$lua" <<'LUA'
+wrk.method = "PROPFIND"
+wrk.headers["Depth"] = "0"
+wrk.headers["Content-Type"] = "application/xml; charset=utf-8"
+wrk.body = '<?xml version="1.0" encoding="utf-8"?>\n<D:propfind xmlns:D="DAV:"><D:prop><D:getcontentlength/><D:getlastmodified/><D:resourcetype/><D:getetag/></D:prop></D:propfind>'
+LUA
+  printf '%-10s %-10s %5s %12s %12s %9s\n' server workload round "load req/s" "wrk req/s" wrk/load
+  for t in "${targets[@]}"; do
+    [ "$t" = -target ] && continue
+    IFS=, read -r name addr _ _ <<<"$t"
+    case $name in floor | evfloor | davit-nosync) continue ;; esac
+    for w in get4k pf0-named; do
+      local ratios=()
+      for r in $(seq "$rounds"); do
+        load_rs=$(taskset -c "$LOAD_CPU" "$bin/load" run -target "$name,$addr" -workloads "$w" -duration "$DURATION" -out /dev/null 2>&1 |
+          awk '/req\/s/ { for (i = 1; i <= NF; i++) if ($i == "req/s") { gsub(",", "", $(i-1)); print $(i-1) } }')
+        if [ "$w" = get4k ]; then
+          out=$(taskset -c "$LOAD_CPU" wrk -t1 -c32 -d"$DURATION" "http://$addr/small.bin")
+        else
+          out=$(taskset -c "$LOAD_CPU" wrk -t1 -c32 -d"$DURATION" -s "$lua" "http://$addr/small.bin")
+        fi
+        if grep -q 'Non-2xx\|Socket errors' <<<"$out"; then
+          echo "bench-peers: wrk on $name $w had errors:" >&2
+          echo "$out" >&2
+          exit 1
+        fi
+        wrk_rs=$(awk '/Requests\/sec/ { printf "%.0f", $2 }' <<<"$out")
+        [ -n "$load_rs" ] && [ -n "$wrk_rs" ] || { echo "bench-peers: no figure for $name $w (load '$load_rs', wrk '$wrk_rs')" >&2; exit 1; }
+        ratios+=("$(awk -v a="$wrk_rs" -v b="$load_rs" 'BEGIN { printf "%.2f", a / b }')")
+        printf '%-10s %-10s %5s %12s %12s %9s\n' "$name" "$w" "$r" "$load_rs" "$wrk_rs" "${ratios[-1]}"
+      done
+      printf '%-10s %-10s %5s %12s %12s %9s\n' "$name" "$w" median "" "" "$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')"
+    done
+  done
+}
+
 # Every server is started over its own copy of the data, then the load
 # tool runs each workload on each server in turn (workload by workload, so
 # that the figures compared are taken close together in time), then all
@@ -250,6 +301,11 @@ for s in "${servers[@]}"; do
   targets+=(-target "$s,127.0.0.1:$port,$p${only:+,$only}")
 done
 [ ${#targets[@]} -gt 0 ] || { echo "bench-peers: no server started" >&2; exit 1; }
+
+if [ -n "$CLIENT_CHECK" ]; then
+  client_check "$CLIENT_CHECK"
+  exit 0
+fi
 
 echo "bench-peers: load on core $LOAD_CPU, $DURATION per workload" >&2
 taskset -c "$LOAD_CPU" "$bin/load" run "${targets[@]}" -duration "$DURATION" -rounds "$ROUNDS" \
