@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives (litmus, Apache httpd
 # with mod_dav_fs, cadaver, rclone, davfs2, curl, xmllint from libxml2-utils,
-# python3 for the scripts' helpers). Fails loudly when a
+# python3 for the scripts' helpers, shellcheck for the scripts themselves). Fails loudly when a
 # package is missing and cannot be installed: no suite is ever skipped.
 set -euo pipefail
 need=()
@@ -14,6 +14,7 @@ command -v curl    >/dev/null || need+=(curl)
 command -v xmllint >/dev/null || need+=(libxml2-utils)
 command -v python3 >/dev/null || need+=(python3)
 python3 -c 'import requests' 2>/dev/null || need+=(python3-requests)
+command -v shellcheck >/dev/null || need+=(shellcheck)
 command -v php     >/dev/null || need+=(php-cli)
 php -r 'exit(function_exists("curl_init") ? 0 : 1);' 2>/dev/null || need+=(php-curl)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi

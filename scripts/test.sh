@@ -5,12 +5,18 @@
 # the run; nothing is skipped in silence.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$PATH:/usr/local/go/bin:$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin"
+PATH="$PATH:/usr/local/go/bin:$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin"
+export PATH
 scripts/deps.sh
 echo "== gofmt, go vet"
-bad=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+mapfile -t gofiles < <(git ls-files '*.go' 2>/dev/null || find . -name '*.go')
+bad=$(gofmt -l "${gofiles[@]}")
 if [ -n "$bad" ]; then echo "gofmt would change: $bad" >&2; exit 1; fi
 go vet ./...
+# The shell scripts (this one, the suites', the benchmark's, CI's), with
+# the files they source; warnings and errors fail the run.
+echo "== shellcheck"
+shellcheck -x -S warning scripts/*.sh scripts/clients/*.sh .ci/run
 # Davit runs beyond Linux (the portable os.Root code paths): every package
 # must build and vet for the other systems too.
 for os in windows darwin freebsd; do
@@ -24,7 +30,7 @@ done
 sc_module=v0.8.2
 if ! staticcheck -version 2>/dev/null | grep -q "(${sc_module#v})\$"; then
   echo "== installing staticcheck $sc_module"
-  GOFLAGS= go install "honnef.co/go/tools/cmd/staticcheck@$sc_module" ||
+  GOFLAGS='' go install "honnef.co/go/tools/cmd/staticcheck@$sc_module" ||
     { echo "test: cannot install staticcheck $sc_module" >&2; exit 1; }
 fi
 for build in "" CGO_ENABLED=0 GOOS=windows GOOS=darwin GOOS=freebsd; do

@@ -4,12 +4,13 @@
 # lock, unlock, copy, move, delete, rmcol. Each command's own answer is
 # checked, and between commands curl looks at the server from outside
 # (another client meets the lock with 423).
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 need cadaver curl
 start_server
 fresh_collection
 
-cd "$work"
+cd "$work" || exit 1
 printf 'first version\n' >one.txt
 printf 'second version, written under the lock\n' >two.txt
 mkfifo "$work/cadaver.in"

@@ -3,6 +3,7 @@
 # expected status, the RFC 4918 precondition cases, and every 207 (and
 # every XML error body) checked well-formed with xmllint; every 207 also
 # read by Davit's own streaming reader (`davit multistatus decode`).
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 need curl xmllint
 start_server
@@ -192,6 +193,7 @@ req "DELETE the test collection" 204 DELETE "$C"
 # Destination carries the proxy's public scheme, host and port.
 pport=$(free_port)
 "$DAVIT_BIN" serve --root "$work/root-prefix" --listen "127.0.0.1:$pport" --prefix /dav --no-sync >"$work/server-prefix.log" 2>&1 &
+# shellcheck disable=SC2034 # used by the cleanup command below, run later
 ppid_=$!
 on_cleanup 'kill $ppid_ 2>/dev/null; wait $ppid_ 2>/dev/null'
 for _ in $(seq 100); do curl -fs -o /dev/null -X OPTIONS "http://127.0.0.1:$pport/dav/" && break; sleep 0.1; done

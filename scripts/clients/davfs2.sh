@@ -5,6 +5,7 @@
 # server; while a file is open for writing on the mount another client
 # (curl) meets davfs2's lock with 423; unmount, mount again with an empty
 # cache and compare every byte (sha256) with what was written.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 export PATH="$PATH:/usr/sbin:/sbin"
 need mount.davfs umount.davfs curl sha256sum
@@ -108,6 +109,7 @@ step "mv of the folder reached the server" wait_server "/many moved/file-7.txt" 
 # ls -l
 ls -l "$mnt/dir é #1" >"$work/ls.out" 2>&1
 check "ls -l shows big.bin with its size" "$(awk '$NF == "big.bin" {print $5}' "$work/ls.out")" = $((8 << 20))
+# shellcheck disable=SC2010 # ls itself is the client under test here
 check "ls -l of the 300-entry folder" "$(ls -l "$mnt/many moved" | grep -c 'file-')" = 300
 
 # cat

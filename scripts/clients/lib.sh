@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Common helpers for the real-client scripts (sourced, not run).
 #
 # A script sources this file, calls start_server, creates its own fresh
@@ -10,7 +11,7 @@
 #   KEEP=1      keep the work folder (server log, client output) on exit.
 
 set -uo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 1
 export PATH="$PATH:/usr/local/go/bin"
 export LC_ALL=C.UTF-8
 

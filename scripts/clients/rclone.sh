@@ -4,6 +4,7 @@
 # hold spaces, accents, %, #, & and emoji, lsjson, check --download,
 # server-side copyto and moveto, deletefile, purge; then vendor owncloud,
 # whose uploads carry X-OC-Mtime, keeping modification times.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 need rclone curl python3
 start_server

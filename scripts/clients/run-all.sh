@@ -3,7 +3,7 @@
 # against its own freshly started Davit, and fails when any step of any
 # client fails. The server is built once and shared by the scripts.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 export PATH="$PATH:/usr/local/go/bin"
 clients=(curl cadaver davfs2 rclone)
 [ $# -gt 0 ] && clients=("$@")
