@@ -40,50 +40,59 @@ func errorf(status int, cond, reason string) *Error {
 }
 
 // statusOf maps any error to a protocol Error. It is the one place where
-// storage, lock and property errors become HTTP statuses.
-func statusOf(err error) *Error {
-	var (
-		e   *Error
-		mbe *http.MaxBytesError
-	)
+// storage, lock and property errors become HTTP statuses. The Error comes
+// back as a value: a 404 for one of the many names Finder probes costs no
+// allocation here.
+func statusOf(err error) Error {
+	if err == nil {
+		return Error{}
+	}
+	if e, ok := errors.AsType[*Error](err); ok {
+		return *e
+	}
 	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &e):
-		return e
 	case errors.Is(err, storage.ErrNotFound):
-		return &Error{Status: http.StatusNotFound, Reason: "not found", Err: err}
+		return Error{Status: http.StatusNotFound, Reason: "not found", Err: err}
 	case errors.Is(err, storage.ErrNotDir):
-		return &Error{Status: http.StatusConflict, Reason: "a parent is not a collection", Err: err}
+		return Error{Status: http.StatusConflict, Reason: "a parent is not a collection", Err: err}
 	case errors.Is(err, storage.ErrIsDir):
-		return &Error{Status: http.StatusMethodNotAllowed, Reason: "is a collection", Err: err}
+		return Error{Status: http.StatusMethodNotAllowed, Reason: "is a collection", Err: err}
 	case errors.Is(err, storage.ErrExist):
-		return &Error{Status: http.StatusMethodNotAllowed, Reason: "already exists", Err: err}
+		return Error{Status: http.StatusMethodNotAllowed, Reason: "already exists", Err: err}
 	case errors.Is(err, storage.ErrNotEmpty):
-		return &Error{Status: http.StatusConflict, Reason: "collection not empty", Err: err}
+		return Error{Status: http.StatusConflict, Reason: "collection not empty", Err: err}
 	case errors.Is(err, storage.ErrPermission), errors.Is(err, storage.ErrInvalidName):
-		return &Error{Status: http.StatusForbidden, Reason: "forbidden", Err: err}
+		return Error{Status: http.StatusForbidden, Reason: "forbidden", Err: err}
 	case errors.Is(err, storage.ErrSizeMismatch):
-		return &Error{Status: http.StatusBadRequest, Reason: "body size does not match the announced length", Err: err}
+		return Error{Status: http.StatusBadRequest, Reason: "body size does not match the announced length", Err: err}
 	case errors.Is(err, storage.ErrNoSpace):
-		return &Error{Status: http.StatusInsufficientStorage, Reason: "insufficient storage", Err: err}
+		return Error{Status: http.StatusInsufficientStorage, Reason: "insufficient storage", Err: err}
 	case errors.Is(err, lock.ErrLocked):
-		return &Error{Status: http.StatusLocked, Cond: "no-conflicting-lock", Reason: "locked", Err: err}
+		return Error{Status: http.StatusLocked, Cond: "no-conflicting-lock", Reason: "locked", Err: err}
 	case errors.Is(err, lock.ErrNoSuchLock), errors.Is(err, lock.ErrNotCovered):
-		return &Error{Status: http.StatusConflict, Cond: "lock-token-matches-request-uri", Reason: "no such lock on this resource", Err: err}
+		return Error{Status: http.StatusConflict, Cond: "lock-token-matches-request-uri", Reason: "no such lock on this resource", Err: err}
 	case errors.Is(err, props.ErrTooLarge):
-		return &Error{Status: http.StatusInsufficientStorage, Reason: "property too large", Err: err}
+		return Error{Status: http.StatusInsufficientStorage, Reason: "property too large", Err: err}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return &Error{Status: 499, Reason: "request cancelled", Err: err}
-	case errors.As(err, &mbe):
-		return &Error{Status: http.StatusRequestEntityTooLarge, Reason: "request body too large", Err: err}
-	case errors.Is(err, io.ErrUnexpectedEOF):
+		return Error{Status: 499, Reason: "request cancelled", Err: err}
+	}
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return Error{Status: http.StatusRequestEntityTooLarge, Reason: "request body too large", Err: err}
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
 		// net/http's body reader: the connection ended before the
 		// announced Content-Length. The client's doing, not a 500.
-		return &Error{Status: http.StatusBadRequest, Reason: "request body cut short", Err: err}
+		return Error{Status: http.StatusBadRequest, Reason: "request body cut short", Err: err}
 	}
-	return &Error{Status: http.StatusInternalServerError, Reason: "internal error", Err: err}
+	return Error{Status: http.StatusInternalServerError, Reason: "internal error", Err: err}
 }
+
+// Header values of the plain-text error answers, shared by all of them
+// (net/http only reads them; a Set replaces a value, never writes into it).
+var (
+	textPlainUTF8 = []string{"text/plain; charset=utf-8"}
+	noSniff       = []string{"nosniff"}
+)
 
 // fail writes err as a response: the status, and for RFC 4918 conditions a
 // DAV:error body; otherwise a short plain-text reason. Server errors are
@@ -109,11 +118,13 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeCondition(w, e.Status, e.Cond, e.Hrefs)
 		return
 	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	hdr := w.Header()
+	hdr["Content-Type"] = textPlainUTF8
+	hdr["X-Content-Type-Options"] = noSniff
 	w.WriteHeader(e.Status)
 	if e.Reason != "" && e.Status != http.StatusNoContent {
-		fmt.Fprintln(w, e.Reason)
+		io.WriteString(w, e.Reason)
+		io.WriteString(w, "\n")
 	}
 }
 

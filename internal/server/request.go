@@ -268,8 +268,8 @@ func (b *countingBody) Read(p []byte) (int, error) {
 }
 
 // respWriter records the status and the bytes written, and, when loc is
-// set, lets the location adjust the headers just before they are sent. It passes Flush and
-// ReadFrom (sendfile) through, and Unwrap for http.ResponseController.
+// set, lets the location adjust the headers just before they are sent. It passes Flush,
+// ReadFrom (sendfile) and WriteString through, and Unwrap for http.ResponseController.
 type respWriter struct {
 	http.ResponseWriter
 	loc    *location       // nil: headers go out as they are
@@ -294,6 +294,17 @@ func (w *respWriter) Write(b []byte) (int, error) {
 		w.WriteHeader(http.StatusOK)
 	}
 	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// WriteString passes io.WriteString through: net/http's writer takes a
+// string without a copy (a short error text costs no allocation).
+func (w *respWriter) WriteString(s string) (int, error) {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	n, err := io.WriteString(w.ResponseWriter, s)
 	w.bytes += int64(n)
 	return n, err
 }
