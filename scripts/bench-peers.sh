@@ -281,13 +281,15 @@ for s in "${servers[@]}"; do
   run=$work/run/$s
   mkdir -p "$run"
   echo "bench-peers: $s: copying the data" >&2
-  # What the workloads write (put/, mixed/) is copied; what they only read
-  # (the GET files, the listing folders) gets new names for the same files
-  # (hard links), which takes seconds rather than a minute.
+  # What the workloads write (put/, mixed/, and d100p/, whose files get
+  # properties and, from Davit, the modification time Windows sends) is
+  # copied; what they only read (the GET files, the listing folders) gets
+  # new names for the same files (hard links), which takes seconds rather
+  # than a minute.
   mkdir "$run/root"
   cp -al "$work/data/." "$run/root/"
-  rm -rf "$run/root/put" "$run/root/mixed"
-  cp -a "$work/data/put" "$work/data/mixed" "$run/root/"
+  rm -rf "$run/root/put" "$run/root/mixed" "$run/root/d100p"
+  cp -a "$work/data/put" "$work/data/mixed" "$work/data/d100p" "$run/root/"
   port=$("$bin/load" freeport)
   p=$(start_server "$s" "$run/root" "$run" "$port")
   pids+=("$p")

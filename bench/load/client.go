@@ -23,6 +23,9 @@ type request struct {
 	body   []byte
 	// countEntries counts the DAV:response elements of the body.
 	countEntries bool
+	// countMark, with countEntries, also counts the closing tags whose
+	// local name it is (a property every response must carry).
+	countMark string
 }
 
 // response is what the client keeps of a response.
@@ -30,6 +33,7 @@ type response struct {
 	status    int
 	bytes     int64 // body bytes
 	entries   int   // DAV:response elements, when counted
+	marks     int   // closing tags named request.countMark, when counted
 	lockToken string
 	etag      string
 }
@@ -189,7 +193,7 @@ func (c *conn) readResponse(req *request, resp *response) (got bool, err error) 
 	if st >= 100 && st < 200 {
 		return true, fmt.Errorf("unexpected interim status %d", st)
 	}
-	c.counter = entryCounter{}
+	c.counter = entryCounter{mark: req.countMark}
 	count := req.countEntries
 	switch {
 	case req.method == "HEAD" || st == 204 || st == 304:
@@ -207,7 +211,7 @@ func (c *conn) readResponse(req *request, resp *response) (got bool, err error) 
 			return true, err
 		}
 	}
-	resp.entries = c.counter.n
+	resp.entries, resp.marks = c.counter.n, c.counter.marks
 	if closeAfter {
 		c.close()
 	}
@@ -297,9 +301,12 @@ func asciiEqualFold(b []byte, s string) bool {
 
 // entryCounter counts closing tags whose local name is "response"
 // (</D:response>, </response>, </lp1:response>) in a stream of bytes,
-// which is the number of resources in a 207 Multi-Status body.
+// which is the number of resources in a 207 Multi-Status body; and those
+// whose local name is mark, when mark is set.
 type entryCounter struct {
 	n      int
+	mark   string
+	marks  int
 	state  int // 0 text, 1 after '<', 2 in a closing tag name
 	name   [64]byte
 	length int
@@ -332,8 +339,13 @@ func (ec *entryCounter) feed(b []byte) {
 				if i := bytes.LastIndexByte(name, ':'); i >= 0 {
 					name = name[i+1:]
 				}
-				if string(name) == "response" {
+				switch string(name) {
+				case "response":
 					ec.n++
+				case ec.mark:
+					if ec.mark != "" {
+						ec.marks++
+					}
 				}
 				ec.state = 0
 			case ec.length < len(ec.name):

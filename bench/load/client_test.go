@@ -26,6 +26,25 @@ func TestEntryCounter(t *testing.T) {
 			t.Errorf("step %d: counted %d responses, want 3", step, ec.n)
 		}
 	}
+	// With a mark: its closing tags, whatever their prefix; an empty
+	// element has none.
+	marked := `<D:multistatus xmlns:D="DAV:"><D:response><Z:Win32FileAttributes xmlns:Z="urn:schemas-microsoft-com:">20</Z:Win32FileAttributes></D:response>` +
+		`<D:response><Win32FileAttributes xmlns="urn:schemas-microsoft-com:">20</Win32FileAttributes ><Win32FileAttributesX>1</Win32FileAttributesX></D:response>` +
+		`<D:response><Z:Win32FileAttributes/></D:response></D:multistatus>`
+	for _, step := range []int{len(marked), 1, 5} {
+		ec := entryCounter{mark: "Win32FileAttributes"}
+		for i := 0; i < len(marked); i += step {
+			ec.feed([]byte(marked[i:min(i+step, len(marked))]))
+		}
+		if ec.n != 3 || ec.marks != 2 {
+			t.Errorf("step %d: counted %d responses and %d marks, want 3 and 2", step, ec.n, ec.marks)
+		}
+	}
+	var plain entryCounter // no mark: closing tags without a name count nothing
+	plain.feed([]byte(`<a></></a>`))
+	if plain.marks != 0 {
+		t.Errorf("no mark: counted %d", plain.marks)
+	}
 }
 
 // TestConn drives the client against net/http: fixed length, chunked and

@@ -77,7 +77,7 @@ func mkdata(dir string) error {
 		}
 	}
 	entry := []byte(strings.Repeat("davit bench\n", entrySize/12+1)[:entrySize])
-	for _, l := range []listing{dir100, dir10k, dir100k} {
+	for _, l := range []listing{dir100, dir10k, dir100k, dir100p} {
 		d := filepath.Join(dir, strings.Trim(l.dir, "/"))
 		for i := range l.files {
 			if err := writeFile(filepath.Join(d, fileName(i)), entry); err != nil {
@@ -241,8 +241,8 @@ func better(w *workload, a, b result, seen bool) result {
 		return b
 	}
 	if !a.OK || !b.OK {
-		f := a
-		if a.OK {
+		f := a // the failure; a real one before a lack of support
+		if a.OK || (a.Unsupported != "" && !b.OK && b.Unsupported == "") {
 			f = b
 		}
 		f.OK, f.Errors = false, a.Errors+b.Errors
@@ -258,6 +258,10 @@ func better(w *workload, a, b result, seen bool) result {
 }
 
 func printResult(w io.Writer, server string, wl *workload, r result) {
+	if r.Unsupported != "" {
+		fmt.Fprintf(w, "%-12s %-44s NOT SUPPORTED: %s\n", server, wl.title, r.Unsupported)
+		return
+	}
 	if !r.OK {
 		fmt.Fprintf(w, "%-12s %-44s FAILED: %d errors; first: %s\n", server, wl.title, r.Errors, r.Err)
 		return

@@ -135,6 +135,9 @@ func (t *table) metricRow(label, unit string, higher bool, wl string, m metric, 
 		switch {
 		case !ran:
 			rw.cells = append(rw.cells, "-")
+		case r.Unsupported != "":
+			any = true
+			rw.cells = append(rw.cells, "not supported")
 		case !r.OK:
 			any = true
 			rw.cells = append(rw.cells, fmt.Sprintf("FAILED (%d err)", r.Errors))
@@ -291,7 +294,7 @@ func (t *table) write(w io.Writer) {
 		}
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Ratios are Davit's figure to the best peer's in this run, turned so that above 1 means Davit is ahead (best/Davit for seconds and memory). The per CPU-s ratios compare the same figures per second of server CPU time (requests or MB per CPU second; CPU seconds per listing): steadier when other work on the machine takes a changing share of the server's core, but flattering to a server that waits on fsync. FAILED: the workload had errors (any unexpected status, or a PROPFIND with the wrong number of responses), so it has no figure; - : not run.")
+	fmt.Fprintln(w, "Ratios are Davit's figure to the best peer's in this run, turned so that above 1 means Davit is ahead (best/Davit for seconds and memory). The per CPU-s ratios compare the same figures per second of server CPU time (requests or MB per CPU second; CPU seconds per listing): steadier when other work on the machine takes a changing share of the server's core, but flattering to a server that waits on fsync. FAILED: the workload had errors (any unexpected status, a PROPFIND with the wrong number of responses, or a setup the server got wrong), so it has no figure; not supported: the server refused the setup the workload needs (PROPPATCH of dead properties), so it did not run there; - : not run.")
 	fmt.Fprintln(w)
 	t.writeTargets(w)
 	t.writeCPU(w)

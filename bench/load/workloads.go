@@ -1,10 +1,16 @@
 package main
 
 import (
+	"bytes"
+	"encoding/xml"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
+	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,6 +36,9 @@ var (
 	dir100  = listing{"/d100/", 100}
 	dir10k  = listing{"/d10k/", 10_000}
 	dir100k = listing{"/d100k/", 100_000}
+	// dir100p's files get the dead properties Windows Explorer sets on
+	// each file it uploads (winProps), through each server's PROPPATCH.
+	dir100p = listing{"/d100p/", 100}
 )
 
 func fileName(i int) string { return fmt.Sprintf("f%06d.txt", i) }
@@ -40,6 +49,16 @@ var (
 		`<D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>`)
 	namedBody = []byte(`<?xml version="1.0" encoding="utf-8"?>` + "\n" +
 		`<D:propfind xmlns:D="DAV:"><D:prop><D:getcontentlength/><D:getlastmodified/><D:resourcetype/><D:getetag/></D:prop></D:propfind>`)
+	// winProps is the PROPPATCH Windows Explorer's WebDAV redirector sends
+	// after each upload (see CLIENTS.md): four properties in Microsoft's
+	// namespace, which the server keeps as dead properties.
+	winProps = []byte(`<?xml version="1.0" encoding="utf-8"?>` + "\n" +
+		`<D:propertyupdate xmlns:D="DAV:" xmlns:Z="` + winNS + `"><D:set><D:prop>` +
+		`<Z:Win32CreationTime>Mon, 07 Dec 2026 09:30:00 GMT</Z:Win32CreationTime>` +
+		`<Z:Win32LastAccessTime>Mon, 07 Dec 2026 09:30:00 GMT</Z:Win32LastAccessTime>` +
+		`<Z:Win32LastModifiedTime>Mon, 07 Dec 2026 09:30:00 GMT</Z:Win32LastModifiedTime>` +
+		`<Z:Win32FileAttributes>00000020</Z:Win32FileAttributes>` +
+		`</D:prop></D:set></D:propertyupdate>`)
 	lockBody = []byte(`<?xml version="1.0" encoding="utf-8"?>` + "\n" +
 		`<D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>davit-bench</D:owner></D:lockinfo>`)
 )
@@ -57,6 +76,10 @@ type workload struct {
 	conns  int
 	mk     func(worker int) op
 	one    func() op
+	// setup, when set, prepares a server for the workload before its
+	// warm-up; an error wrapping errUnsupported means the server lacks
+	// the feature, which the table shows as such rather than as a failure.
+	setup func(addr string, timeout time.Duration) error
 	// extra marks a workload that is not one of issue 5's: it has a row
 	// and a ratio, but no target.
 	extra bool
@@ -81,6 +104,11 @@ var workloads = []workload{
 		mk: func(int) op { return propfindOp(dir100.dir, "1", allpropBody, dir100.files+1) }},
 	{name: "pf1-100-named", title: "PROPFIND D1 100 files, 4 named, 8 conns", unit: "req/s", higher: true, conns: 8,
 		mk: func(int) op { return propfindOp(dir100.dir, "1", namedBody, dir100.files+1) }},
+	{name: "pf1-100-dead", title: "PROPFIND D1 100 files with Windows' dead properties, allprop, 8 conns", unit: "req/s", higher: true, conns: 8,
+		mk: func(int) op {
+			return propfindMarkedOp(dir100p.dir, allpropBody, dir100p.files+1, "Win32FileAttributes", dir100p.files)
+		},
+		setup: func(addr string, timeout time.Duration) error { return setDeadProps(addr, dir100p, winProps, timeout) }},
 	{name: "pf1-10k-all", title: "PROPFIND D1 10,000 files, allprop", unit: "s",
 		one: func() op { return propfindOp(dir10k.dir, "1", allpropBody, dir10k.files+1) }},
 	{name: "pf1-10k-named", title: "PROPFIND D1 10,000 files, 4 named", unit: "s",
@@ -106,11 +134,14 @@ func findWorkload(name string) *workload {
 
 // result is the outcome of one workload on one server.
 type result struct {
-	Name  string  `json:"name"`
-	OK    bool    `json:"ok"`
-	Err   string  `json:"err,omitempty"`
-	Value float64 `json:"value"` // in the workload's unit
-	Unit  string  `json:"unit"`
+	Name string `json:"name"`
+	OK   bool   `json:"ok"`
+	Err  string `json:"err,omitempty"`
+	// Unsupported says why the server lacks what the workload needs (its
+	// setup was refused); the workload did not run on it, and OK is false.
+	Unsupported string  `json:"unsupported,omitempty"`
+	Value       float64 `json:"value"` // in the workload's unit
+	Unit        string  `json:"unit"`
 	// Requests completed in the measured time, and errors over the whole
 	// workload (warm-up included).
 	Requests int64 `json:"requests"`
@@ -234,6 +265,170 @@ func propfindOp(path, depth string, body []byte, entries int) op {
 		}
 		return 1, resp.bytes, resp.entries, nil
 	}
+}
+
+// propfindMarkedOp is a PROPFIND Depth 1 that also wants marks closing
+// tags of the local name mark in each answer: a property the listed
+// resources carry, which a server that dropped it would not return.
+func propfindMarkedOp(path string, body []byte, entries int, mark string, marks int) op {
+	req := &request{method: "PROPFIND", path: path, body: body, countEntries: true, countMark: mark,
+		header: []string{"Depth: 1", "Content-Type: application/xml; charset=utf-8"}}
+	var resp response
+	return func(c *conn, _ *rand.Rand) (int, int64, int, error) {
+		if err := c.do(req, &resp); err != nil {
+			return 1, 0, 0, fmt.Errorf("PROPFIND %s: %w", path, err)
+		}
+		if resp.status != 207 || resp.entries != entries || resp.marks != marks {
+			return 1, resp.bytes, resp.entries, fmt.Errorf("PROPFIND %s Depth 1: status %d, %d responses, %d %s (want 207, %d, %d)",
+				path, resp.status, resp.entries, resp.marks, mark, entries, marks)
+		}
+		return 1, resp.bytes, resp.entries, nil
+	}
+}
+
+// errUnsupported marks a server that lacks what a workload needs.
+var errUnsupported = errors.New("not supported")
+
+// setDeadProps sends body as a PROPPATCH to every file of l, one after the
+// other on one connection, and wants each property set (a 207 whose every
+// propstat is 200, or a 200 or 204). A server that refuses the method or a property (405,
+// 501, or a 403 propstat, as servers that keep no dead properties answer)
+// does not support the workload. Then it reads the first file's
+// properties back, and wants all of them.
+func setDeadProps(addr string, l listing, body []byte, timeout time.Duration) error {
+	client := &http.Client{Timeout: timeout}
+	defer client.CloseIdleConnections()
+	for i := range l.files {
+		url := "http://" + addr + l.dir + fileName(i)
+		req, err := http.NewRequest("PROPPATCH", url, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/xml; charset=utf-8")
+		resp, err := client.Do(req)
+		if err != nil {
+			return fmt.Errorf("PROPPATCH %s: %w", l.dir+fileName(i), err)
+		}
+		err = proppatchResult(resp)
+		resp.Body.Close()
+		if err != nil {
+			return fmt.Errorf("PROPPATCH %s: %w", l.dir+fileName(i), err)
+		}
+	}
+	// A server may say yes and keep less: read the first file's back.
+	want, err := propNames(bytes.NewReader(body), winNS)
+	if err != nil {
+		return err
+	}
+	first := l.dir + fileName(0)
+	req, err := http.NewRequest("PROPFIND", "http://"+addr+first, bytes.NewReader(allpropBody))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Depth", "0")
+	req.Header.Set("Content-Type", "application/xml; charset=utf-8")
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("PROPFIND %s: %w", first, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusMultiStatus {
+		return fmt.Errorf("PROPFIND %s: status %d (want 207)", first, resp.StatusCode)
+	}
+	got, err := propNames(io.LimitReader(resp.Body, 1<<20), winNS)
+	if err != nil {
+		return fmt.Errorf("PROPFIND %s: %w", first, err)
+	}
+	var missing []string
+	for _, n := range want {
+		if !slices.Contains(got, n) {
+			missing = append(missing, n)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("PROPPATCH %s succeeded, but a PROPFIND returns %d of the %d properties set (missing: %s)",
+			first, len(want)-len(missing), len(want), strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// winNS is the namespace of Windows' properties.
+const winNS = "urn:schemas-microsoft-com:"
+
+// propNames returns the local names of the elements in namespace space
+// in the XML document r, in order, each once.
+func propNames(r io.Reader, space string) ([]string, error) {
+	var names []string
+	d := xml.NewDecoder(r)
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			return names, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading XML: %w", err)
+		}
+		if se, ok := tok.(xml.StartElement); ok && se.Name.Space == space && !slices.Contains(names, se.Name.Local) {
+			names = append(names, se.Name.Local)
+		}
+	}
+}
+
+// proppatchResult reads a PROPPATCH answer: nil when every property was
+// set, an error wrapping errUnsupported when the server refused the
+// method or a property, another error for anything else.
+func proppatchResult(resp *http.Response) error {
+	switch resp.StatusCode {
+	case http.StatusOK, http.StatusNoContent:
+		// lighttpd answers 204 when every property was set; the PROPFIND
+		// of the workload checks that they were kept.
+		return nil
+	case http.StatusMultiStatus:
+	case http.StatusMethodNotAllowed, http.StatusNotImplemented, http.StatusForbidden:
+		return fmt.Errorf("status %d: %w", resp.StatusCode, errUnsupported)
+	default:
+		return fmt.Errorf("status %d (want 207)", resp.StatusCode)
+	}
+	var ms struct {
+		Responses []struct {
+			Status    string `xml:"DAV: status"`
+			Propstats []struct {
+				Status string `xml:"DAV: status"`
+			} `xml:"DAV: propstat"`
+		} `xml:"DAV: response"`
+	}
+	if err := xml.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&ms); err != nil {
+		return fmt.Errorf("reading the 207: %w", err)
+	}
+	var codes []string
+	for _, r := range ms.Responses {
+		if r.Status != "" {
+			codes = append(codes, r.Status)
+		}
+		for _, ps := range r.Propstats {
+			codes = append(codes, ps.Status)
+		}
+	}
+	if len(codes) == 0 {
+		return errors.New("a 207 without a status")
+	}
+	var bad error
+	for _, st := range codes {
+		code := ""
+		if f := strings.Fields(st); len(f) >= 2 {
+			code = f[1]
+		}
+		switch code {
+		case "200":
+		case "403", "405", "501":
+			return fmt.Errorf("a property answered %q: %w", st, errUnsupported)
+		default:
+			if bad == nil {
+				bad = fmt.Errorf("a property answered %q (want 200)", st)
+			}
+		}
+	}
+	return bad
 }
 
 // mixedOp is client w's share of the mixed load: half reads of small
@@ -387,19 +582,42 @@ func (s *side) window(d time.Duration, measured bool) {
 }
 
 // run runs workload w on the targets and returns one result per target.
+// A workload with a setup runs only on the servers whose setup succeeded;
+// the others get a failed result, or an unsupported one.
 func (e *engine) run(w *workload, targets []*target) []result {
-	for _, t := range targets {
+	res := make([]result, len(targets))
+	var ready []*target
+	var at []int // ready[k] is targets[at[k]]
+	for i, t := range targets {
+		if w.setup != nil {
+			if err := w.setup(t.addr, e.timeout); err != nil {
+				res[i] = result{Errors: 1, Err: "setup: " + err.Error()}
+				if errors.Is(err, errUnsupported) {
+					res[i] = result{Unsupported: err.Error()}
+				}
+				continue
+			}
+		}
+		ready = append(ready, t)
+		at = append(at, i)
+	}
+	for _, t := range ready {
 		t.srv.resetPeak()
 	}
-	var res []result
-	if w.conns > 0 {
-		res = e.throughput(w, targets)
-	} else {
-		res = e.timed(w, targets)
+	var got []result
+	switch {
+	case len(ready) == 0:
+	case w.conns > 0:
+		got = e.throughput(w, ready)
+	default:
+		got = e.timed(w, ready)
 	}
-	for i, t := range targets {
+	for k, t := range ready {
+		res[at[k]] = got[k]
+		res[at[k]].PeakRSSKiB = t.srv.peakKiB()
+	}
+	for i := range res {
 		res[i].Name, res[i].Unit = w.name, w.unit
-		res[i].PeakRSSKiB = t.srv.peakKiB()
 	}
 	return res
 }

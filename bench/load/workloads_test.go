@@ -1,0 +1,183 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func multistatus(inner string) string {
+	return `<?xml version="1.0" encoding="utf-8"?><D:multistatus xmlns:D="DAV:">` + inner + `</D:multistatus>`
+}
+
+func propstat(status string) string {
+	return `<D:propstat><D:prop><Z:Win32FileAttributes xmlns:Z="urn:schemas-microsoft-com:"/></D:prop><D:status>HTTP/1.1 ` + status + `</D:status></D:propstat>`
+}
+
+// TestProppatchResult checks how the setup of the dead-property workload
+// reads a PROPPATCH answer: set, not supported, or failed.
+func TestProppatchResult(t *testing.T) {
+	const ok, unsupported, failed = "set", "not supported", "failed"
+	for _, tc := range []struct {
+		name   string
+		status int
+		body   string
+		want   string
+	}{
+		{"207, every property 200", 207, multistatus(`<D:response><D:href>/f</D:href>` + propstat("200 OK") + propstat("200 OK") + `</D:response>`), ok},
+		{"204 (lighttpd)", 204, "", ok},
+		{"207, 403 and 424 (x/net, rclone)", 207, multistatus(`<D:response><D:href>/f</D:href>` + propstat("403 Forbidden") + propstat("424 Failed Dependency") + `</D:response>`), unsupported},
+		{"405 (nginx)", 405, "", unsupported},
+		{"501", 501, "", unsupported},
+		{"207, the resource locked", 207, multistatus(`<D:response><D:href>/f</D:href><D:status>HTTP/1.1 423 Locked</D:status></D:response>`), failed},
+		{"207, a property 507", 207, multistatus(`<D:response><D:href>/f</D:href>` + propstat("507 Insufficient Storage") + `</D:response>`), failed},
+		{"207 without a status", 207, multistatus(`<D:response><D:href>/f</D:href></D:response>`), failed},
+		{"207, not XML", 207, "<D:multistatus", failed},
+		{"500", 500, "", failed},
+	} {
+		resp := &http.Response{StatusCode: tc.status, Body: io.NopCloser(strings.NewReader(tc.body))}
+		err := proppatchResult(resp)
+		got := ok
+		switch {
+		case errors.Is(err, errUnsupported):
+			got = unsupported
+		case err != nil:
+			got = failed
+		}
+		if got != tc.want {
+			t.Errorf("%s: %s (%v), want %s", tc.name, got, err, tc.want)
+		}
+	}
+}
+
+// deadPropServer is a WebDAV server of dead properties only: keep says
+// which of a PROPPATCH's properties it keeps; refuse makes it answer
+// PROPPATCH 405.
+func deadPropServer(keep func(names []string) []string, refuse bool) *httptest.Server {
+	var mu sync.Mutex
+	kept := map[string][]string{}
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		names, err := propNames(r.Body, winNS)
+		if err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		switch r.Method {
+		case "PROPPATCH":
+			if refuse {
+				w.WriteHeader(405)
+				return
+			}
+			mu.Lock()
+			kept[r.URL.Path] = keep(names)
+			mu.Unlock()
+			w.WriteHeader(204)
+		case "PROPFIND":
+			mu.Lock()
+			props := ""
+			for _, n := range kept[r.URL.Path] {
+				props += `<Z:` + n + ` xmlns:Z="` + winNS + `">x</Z:` + n + `>`
+			}
+			mu.Unlock()
+			w.WriteHeader(207)
+			io.WriteString(w, multistatus(`<D:response><D:href>`+r.URL.Path+`</D:href><D:propstat><D:prop>`+props+`</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>`))
+		}
+	}))
+}
+
+// TestSetDeadProps runs the setup against a server that keeps every
+// property, one that keeps only the first of a PROPPATCH (as lighttpd
+// 1.4.69 does) and one that refuses PROPPATCH.
+func TestSetDeadProps(t *testing.T) {
+	all := func(n []string) []string { return n }
+	first := func(n []string) []string { return n[:1] }
+	for _, tc := range []struct {
+		name      string
+		keep      func([]string) []string
+		refuse    bool
+		want      string // "" for success, else a part of the error
+		unsupport bool
+	}{
+		{"keeps all", all, false, "", false},
+		{"keeps the first", first, false, "returns 1 of the 4 properties set (missing: Win32LastAccessTime, Win32LastModifiedTime, Win32FileAttributes)", false},
+		{"refuses", all, true, "status 405", true},
+	} {
+		srv := deadPropServer(tc.keep, tc.refuse)
+		err := setDeadProps(strings.TrimPrefix(srv.URL, "http://"), listing{"/d/", 3}, winProps, 5*time.Second)
+		srv.Close()
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: error %v, want one with %q", tc.name, err, tc.want)
+		case err != nil && errors.Is(err, errUnsupported) != tc.unsupport:
+			t.Errorf("%s: %v: unsupported is %v, want %v", tc.name, err, !tc.unsupport, tc.unsupport)
+		}
+	}
+}
+
+// TestRunSetup checks that a workload runs only where its setup passed:
+// a server that lacks the feature gets an unsupported result, one whose
+// setup failed a failed one, and the table tells the two apart.
+func TestRunSetup(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+	}))
+	defer srv.Close()
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	w := &workload{name: "pf1-100-dead", unit: "req/s", higher: true, conns: 2,
+		mk: func(int) op { return getOp("/", 2) },
+		setup: func(a string, _ time.Duration) error {
+			switch a {
+			case addr:
+				return nil
+			case "lacking":
+				return fmt.Errorf("PROPPATCH: status 405: %w", errUnsupported)
+			}
+			return errors.New("PROPPATCH succeeded, but a PROPFIND returns 1 of the 4 properties set")
+		}}
+	var targets []*target
+	for _, a := range []string{addr, "lacking", "wrong"} {
+		targets = append(targets, &target{name: a, addr: a, srv: newServer(0)})
+	}
+	e := &engine{duration: 100 * time.Millisecond, warmup: 10 * time.Millisecond, slice: 50 * time.Millisecond, timeout: 5 * time.Second}
+	res := e.run(w, targets)
+	if len(res) != 3 {
+		t.Fatalf("%d results, want 3", len(res))
+	}
+	if r := res[0]; !r.OK || r.Requests == 0 || r.Unsupported != "" {
+		t.Errorf("good: %+v", r)
+	}
+	if r := res[1]; r.OK || r.Unsupported == "" || r.Errors != 0 {
+		t.Errorf("lacking: %+v", r)
+	}
+	if r := res[2]; r.OK || r.Unsupported != "" || r.Errors != 1 || !strings.HasPrefix(r.Err, "setup: PROPPATCH succeeded") {
+		t.Errorf("wrong: %+v", r)
+	}
+	for i, r := range res {
+		if r.Name != "pf1-100-dead" || r.Unit != "req/s" {
+			t.Errorf("result %d: name %q, unit %q", i, r.Name, r.Unit)
+		}
+	}
+	// In the table: a figure, "not supported" and a failure; the ratio is
+	// to the one figure.
+	tb := newTable([]runFile{
+		{Server: davit, Results: []result{{Name: w.name, OK: true, Value: 200, Unit: "req/s"}}},
+		{Server: "apache", Results: []result{res[0]}},
+		{Server: "nginx", Results: []result{res[1]}},
+		{Server: "lighttpd", Results: []result{res[2]}},
+	})
+	rw, _ := tb.metricRow("", "req/s", true, w.name, func(r result) (float64, bool) { return r.Value, true }, true)
+	if rw.cells[2] != "not supported" || rw.cells[3] != "FAILED (1 err)" {
+		t.Errorf("cells %q", rw.cells)
+	}
+	if want := ratioCell(200 / res[0].Value); rw.ratio[0] != want {
+		t.Errorf("ratio %q, want %q", rw.ratio[0], want)
+	}
+}
