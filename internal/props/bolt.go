@@ -98,8 +98,25 @@ func encode(pr Property) []byte {
 type decoder struct {
 	text  strings.Builder
 	block []byte
-	space string
-	next  int // the size of the next block or builder, doubling to maxShared
+	// names are the last namespaces and local names read: the resources
+	// of a page mostly carry the same properties (Windows sets the same
+	// four on every file), so each name is kept once, not per resource.
+	names  [16]string
+	nnames int
+	next   int // the size of the next block or builder, doubling to maxShared
+}
+
+// name returns b as a string, the one read before when there is one.
+func (d *decoder) name(b []byte) string {
+	for _, s := range d.names {
+		if s == string(b) {
+			return s
+		}
+	}
+	s := d.str(b)
+	d.names[d.nnames%len(d.names)] = s
+	d.nnames++
+	return s
 }
 
 // maxShared is the largest block the decoder allocates to share; a value
@@ -124,11 +141,8 @@ func (d *decoder) decode(pre, k, v []byte) (Property, error) {
 		return Property{}, fmt.Errorf("props: corrupt entry %q", k)
 	}
 	space, local, lang, inner := name[:i], name[i+1:], v[w:w+int(n)], v[w+int(n):]
-	if string(space) != d.space {
-		d.space = d.str(space)
-	}
 	return Property{
-		Name:  xml.Name{Space: d.space, Local: d.str(local)},
+		Name:  xml.Name{Space: d.name(space), Local: d.name(local)},
 		Lang:  d.str(lang),
 		Inner: d.bytes(inner),
 	}, nil
@@ -177,6 +191,13 @@ func (s *Bolt) Get(ctx context.Context, p string) ([]Property, error) {
 	return page[0], nil
 }
 
+// The sizes of GetPage's blocks of properties: the first, and the most a
+// block grows to (a resource's own run may need more).
+const (
+	minBlockProps = 4
+	maxBlockProps = 512
+)
+
 // GetPage implements Store: one read transaction for the whole page.
 func (s *Bolt) GetPage(ctx context.Context, paths []string) ([][]Property, error) {
 	if err := ctx.Err(); err != nil {
@@ -204,20 +225,29 @@ func (s *Bolt) GetPage(ctx context.Context, paths []string) ([][]Property, error
 		var (
 			pre []byte
 			d   decoder
-			all []Property // the page's properties, each path's a capacity-limited run
+			// The page's properties go in blocks, each path's a
+			// capacity-limited run in one block. A full block is left to
+			// the runs it holds, never copied: only the run being read
+			// moves to the next block.
+			block []Property
 		)
 		for i, p := range paths {
 			pre = append(append(pre[:0], p...), 0)
-			start := len(all)
+			start := len(block)
 			for k, v := c.Seek(pre); k != nil && bytes.HasPrefix(k, pre); k, v = c.Next() {
 				pr, err := d.decode(pre, k, v)
 				if err != nil {
 					return err
 				}
-				all = append(all, pr)
+				if len(block) == cap(block) {
+					run := block[start:]
+					next := make([]Property, 0, max(min(2*cap(block), maxBlockProps), 2*len(run), minBlockProps))
+					block, start = append(next, run...), 0
+				}
+				block = append(block, pr)
 			}
-			if len(all) > start {
-				out[i] = all[start:len(all):len(all)]
+			if len(block) > start {
+				out[i] = block[start:len(block):len(block)]
 			}
 		}
 		return nil

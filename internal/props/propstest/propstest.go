@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -538,6 +539,45 @@ func testGetPage(t *testing.T, newS New) {
 			if len(page[i]) != pg.want[i] {
 				t.Errorf("GetPage(%q): %d properties for %s, want %d", pg.paths, len(page[i]), p, pg.want[i])
 			}
+		}
+	}
+	// A folder Windows filled: the same four names on every file, and
+	// then more names, more than a store keeps at hand, in three
+	// namespaces, each value its own; more properties than one block of
+	// a page holds, and a resource with none among them.
+	const ms = "urn:schemas-microsoft-com:"
+	var wpaths []string
+	want := map[string]int{}
+	for i := range 60 {
+		p := fmt.Sprintf("/w/f%02d", i)
+		wpaths = append(wpaths, p)
+		if i == 30 {
+			continue
+		}
+		v := strconv.Itoa(i)
+		patches := []props.Patch{
+			set(ms, "Win32CreationTime", "c"+v), set(ms, "Win32LastAccessTime", "a"+v),
+			set(ms, "Win32LastModifiedTime", "m"+v), set(ms, "Win32FileAttributes", "f"+v),
+		}
+		for j := range i % 25 {
+			patches = append(patches, set("urn:x", fmt.Sprintf("x%02d", j), v+"."+strconv.Itoa(j)))
+		}
+		if i%7 == 0 {
+			patches = append(patches, set("urn:z", "x00", "z"+v))
+		}
+		mustApply(t, s, p, patches...)
+		want[p] = len(patches)
+	}
+	page, err = s.GetPage(ctx, wpaths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range wpaths {
+		if len(page[i]) != want[p] {
+			t.Errorf("GetPage of /w: %d properties for %s, want %d", len(page[i]), p, want[p])
+		}
+		if got, want := show(page[i]), show(mustGet(t, s, p)); got != want {
+			t.Errorf("GetPage of /w, %s = %s, Get = %s", p, got, want)
 		}
 	}
 }
