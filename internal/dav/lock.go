@@ -206,7 +206,7 @@ func (h *Handler) refresh(w http.ResponseWriter, r *http.Request, p string, time
 // writeLockDiscovery answers a LOCK with the lock in a DAV:prop body.
 func (h *Handler) writeLockDiscovery(w http.ResponseWriter, r *http.Request, status int, l lock.Lock) {
 	b := []byte(`<?xml version="1.0" encoding="utf-8"?>` + "\n" + `<D:prop xmlns:D="DAV:"><D:lockdiscovery>`)
-	b = h.appendActiveLock(r.Context(), b, l)
+	b = h.appendActiveLock(r.Context(), b, l, "", false)
 	b = append(b, "</D:lockdiscovery></D:prop>\n"...)
 	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
 	w.WriteHeader(status)

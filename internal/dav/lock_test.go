@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/davit-dav/davit/internal/dav"
 	"github.com/davit-dav/davit/internal/lock"
+	"github.com/davit-dav/davit/multistatus"
 )
 
 // activeLock is a DAV:activelock as a client reads it.
@@ -552,4 +554,72 @@ func TestDeleteRemovesLocks(t *testing.T) {
 	}
 	e.must(201, "MKCOL", "/d", "")
 	e.must(201, "PUT", "/d/f", "again")
+}
+
+// TestLockRootHrefs checks the lockroot of every active lock a listing
+// shows, its own and inherited, on files and collections, several on one
+// resource, and locks deeper down that are not the entry's: a
+// collection's root ends in a slash, a file's does not. The LOCK answer
+// and Depth 0 give the same.
+func TestLockRootHrefs(t *testing.T) {
+	e := newEnv(t)
+	e.mkcol("/dir")
+	e.mkcol("/dir/sub")
+	for _, f := range []string{"/dir/f", "/dir/g", "/dir/h", "/dir/sub/x"} {
+		e.put(f, "x")
+	}
+	e.lock("/dir", "infinity", lockShared)
+	e.lock("/dir/f", "0", lockShared)
+	e.lock("/dir/g", "0", lockShared)
+	e.lock("/dir/g", "0", lockShared)
+	e.lock("/dir/sub/x", "0", lockShared)
+	w := e.do("LOCK", "/dir/sub", lockShared, "Depth", "0", "Timeout", "Second-600")
+	if w.Code != http.StatusOK {
+		t.Fatalf("LOCK /dir/sub: %d\n%s", w.Code, w.Body)
+	}
+	if ls := lockAnswer(t, w.Body.Bytes()); len(ls) != 1 || ls[0].LockRoot != "/dir/sub/" {
+		t.Errorf("LOCK answer of /dir/sub: %+v, want one lock rooted at /dir/sub/", ls)
+	}
+	want := map[string]string{
+		"/dir/":      "/dir/",
+		"/dir/f":     "/dir/ /dir/f",
+		"/dir/g":     "/dir/ /dir/g /dir/g",
+		"/dir/h":     "/dir/",
+		"/dir/sub/":  "/dir/ /dir/sub/",
+		"/dir/sub/x": "/dir/ /dir/sub/x",
+	}
+	roots := func(r *multistatus.Response) string {
+		ld, ok := prop(r, "DAV:", "lockdiscovery")
+		if !ok {
+			t.Fatalf("%v: no lockdiscovery", r.Hrefs)
+		}
+		var out []string
+		for _, l := range lockAnswer(t, []byte(`<D:prop xmlns:D="DAV:"><D:lockdiscovery>`+string(ld.Inner)+`</D:lockdiscovery></D:prop>`)) {
+			out = append(out, l.LockRoot)
+		}
+		slices.Sort(out)
+		return strings.Join(out, " ")
+	}
+	for _, depth := range []string{"1", "infinity"} {
+		m := ms(t, e.do("PROPFIND", "/dir/", "", "Depth", depth))
+		n := 0
+		for href, w := range want {
+			if depth == "1" && href == "/dir/sub/x" {
+				continue
+			}
+			n++
+			if got := roots(response(t, m, href)); got != w {
+				t.Errorf("Depth %s, %s: lock roots %q, want %q", depth, href, got, w)
+			}
+		}
+		if len(m.Responses) != n {
+			t.Errorf("Depth %s: %d responses, want %d", depth, len(m.Responses), n)
+		}
+	}
+	for href, w := range want {
+		m := ms(t, e.do("PROPFIND", href, "", "Depth", "0"))
+		if got := roots(response(t, m, href)); got != w {
+			t.Errorf("Depth 0, %s: lock roots %q, want %q", href, got, w)
+		}
+	}
 }

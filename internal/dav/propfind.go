@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -339,16 +340,18 @@ func (pw *propWriter) locksOf(p string) ([]lock.Lock, error) {
 				pw.pageInherited = append(pw.pageInherited, l)
 			}
 		}
+		// By root, so that each entry finds its own by a binary search
+		// (a folder of locked documents has a lock a file).
+		slices.SortStableFunc(below, func(a, b lock.Lock) int { return strings.Compare(a.Root, b.Root) })
 		pw.pageBelow = below
 	}
 	if !pw.pageLocksOK {
 		return pw.h.locks.Covering(pw.ctx, p)
 	}
 	out := append(pw.locksBuf[:0], pw.pageInherited...)
-	for _, l := range pw.pageBelow {
-		if l.Root == p {
-			out = append(out, l)
-		}
+	i, _ := slices.BinarySearchFunc(pw.pageBelow, p, func(l lock.Lock, p string) int { return strings.Compare(l.Root, p) })
+	for ; i < len(pw.pageBelow) && pw.pageBelow[i].Root == p; i++ {
+		out = append(out, pw.pageBelow[i])
 	}
 	pw.locksBuf = out
 	return out, nil
@@ -891,13 +894,13 @@ var liveProps = []liveProp{
 	{name: "supportedlock", files: true, dirs: true, protected: true, static: true, value: func(_ *propWriter, _ string, _ storage.Info, b []byte) []byte {
 		return append(b, supportedLock...)
 	}},
-	{name: "lockdiscovery", files: true, dirs: true, protected: true, value: func(pw *propWriter, p string, _ storage.Info, b []byte) []byte {
+	{name: "lockdiscovery", files: true, dirs: true, protected: true, value: func(pw *propWriter, p string, info storage.Info, b []byte) []byte {
 		locks, err := pw.locksOf(p)
 		if err != nil {
 			return b
 		}
 		for _, l := range locks {
-			b = pw.h.appendActiveLock(pw.ctx, b, l)
+			b = pw.h.appendActiveLock(pw.ctx, b, l, p, info.IsDir)
 		}
 		return b
 	}},
@@ -918,8 +921,10 @@ func findLive(n xml.Name) *liveProp {
 	return nil
 }
 
-// appendActiveLock appends a DAV:activelock element (RFC 4918 §14.1).
-func (h *Handler) appendActiveLock(ctx context.Context, b []byte, l lock.Lock) []byte {
+// appendActiveLock appends a DAV:activelock element (RFC 4918 §14.1) of
+// lock l as the lockdiscovery of the resource at, a collection when
+// atIsDir ("" when the caller does not know it).
+func (h *Handler) appendActiveLock(ctx context.Context, b []byte, l lock.Lock, at string, atIsDir bool) []byte {
 	b = append(b, "<D:activelock><D:locktype><D:write/></D:locktype><D:lockscope>"...)
 	if l.Exclusive {
 		b = append(b, "<D:exclusive/>"...)
@@ -952,8 +957,21 @@ func (h *Handler) appendActiveLock(ctx context.Context, b []byte, l lock.Lock) [
 	b = append(b, "</D:timeout><D:locktoken><D:href>"...)
 	b = multistatus.AppendText(b, l.Token)
 	b = append(b, "</D:href></D:locktoken><D:lockroot><D:href>"...)
-	info, err := h.fs.Stat(ctx, l.Root)
-	b = multistatus.AppendText(b, h.href(l.Root, err == nil && info.IsDir))
+	// The root's href ends in a slash when it is a collection: the root
+	// is at itself, whose kind the caller knows, or else, for a lock at
+	// inherits through Depth infinity, an ancestor, so a collection. Only
+	// a caller that does not know at looks.
+	var rootIsDir bool
+	switch {
+	case at != "" && l.Root == at:
+		rootIsDir = atIsDir
+	case at != "" && l.Covers(at):
+		rootIsDir = true
+	default:
+		info, err := h.fs.Stat(ctx, l.Root)
+		rootIsDir = err == nil && info.IsDir
+	}
+	b = multistatus.AppendText(b, h.href(l.Root, rootIsDir))
 	b = append(b, "</D:href></D:lockroot></D:activelock>"...)
 	return b
 }
