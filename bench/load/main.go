@@ -77,7 +77,7 @@ func mkdata(dir string) error {
 		}
 	}
 	entry := []byte(strings.Repeat("davit bench\n", entrySize/12+1)[:entrySize])
-	for _, l := range []listing{dir100, dir10k, dir100k, dir100p} {
+	for _, l := range []listing{dir100, dir10k, dir100k, dir100p, dir100l} {
 		d := filepath.Join(dir, strings.Trim(l.dir, "/"))
 		for i := range l.files {
 			if err := writeFile(filepath.Join(d, fileName(i)), entry); err != nil {

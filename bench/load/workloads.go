@@ -39,6 +39,9 @@ var (
 	// dir100p's files get the dead properties Windows Explorer sets on
 	// each file it uploads (winProps), through each server's PROPPATCH.
 	dir100p = listing{"/d100p/", 100}
+	// dir100l's files are each locked (an exclusive write lock), as the
+	// documents open in Office are.
+	dir100l = listing{"/d100l/", 100}
 )
 
 func fileName(i int) string { return fmt.Sprintf("f%06d.txt", i) }
@@ -109,6 +112,11 @@ var workloads = []workload{
 			return propfindMarkedOp(dir100p.dir, allpropBody, dir100p.files+1, "Win32FileAttributes", dir100p.files)
 		},
 		setup: func(addr string, timeout time.Duration) error { return setDeadProps(addr, dir100p, winProps, timeout) }},
+	{name: "pf1-100-locked", title: "PROPFIND D1 100 locked files, allprop, 8 conns", unit: "req/s", higher: true, conns: 8,
+		mk: func(int) op {
+			return propfindMarkedOp(dir100l.dir, allpropBody, dir100l.files+1, "activelock", dir100l.files)
+		},
+		setup: lockAll(dir100l)},
 	{name: "pf1-10k-all", title: "PROPFIND D1 10,000 files, allprop", unit: "s",
 		one: func() op { return propfindOp(dir10k.dir, "1", allpropBody, dir10k.files+1) }},
 	{name: "pf1-10k-named", title: "PROPFIND D1 10,000 files, 4 named", unit: "s",
@@ -429,6 +437,58 @@ func proppatchResult(resp *http.Response) error {
 		}
 	}
 	return bad
+}
+
+// lockAll returns the setup that holds an exclusive write lock on every
+// file of l: taken on a server's first setup, refreshed on the next ones
+// (the rounds of a run), so that no lock runs out while it is measured.
+// Then it wants the first file's lock in its allprop answer, where RFC
+// 4918 puts it (DAV:lockdiscovery is a live property of this document).
+func lockAll(l listing) func(addr string, timeout time.Duration) error {
+	var mu sync.Mutex
+	tokens := map[string][]string{} // by server address
+	return func(addr string, timeout time.Duration) error {
+		mu.Lock()
+		defer mu.Unlock()
+		c := newConn(addr, timeout)
+		defer c.close()
+		held := tokens[addr]
+		var resp response
+		for i := range l.files {
+			p := l.dir + fileName(i)
+			req := &request{method: "LOCK", path: p, body: lockBody,
+				header: []string{"Depth: 0", "Timeout: Second-3600", "Content-Type: application/xml; charset=utf-8"}}
+			if i < len(held) {
+				req = &request{method: "LOCK", path: p, header: []string{"Timeout: Second-3600", "If: (<" + held[i] + ">)"}}
+			}
+			if err := c.do(req, &resp); err != nil {
+				return fmt.Errorf("LOCK %s: %w", p, err)
+			}
+			switch {
+			case resp.status == http.StatusMethodNotAllowed || resp.status == http.StatusNotImplemented:
+				return fmt.Errorf("LOCK %s: status %d: %w", p, resp.status, errUnsupported)
+			case resp.status != http.StatusOK && resp.status != http.StatusCreated:
+				return fmt.Errorf("LOCK %s: status %d (want 200)", p, resp.status)
+			case i >= len(held) && resp.lockToken == "":
+				return fmt.Errorf("LOCK %s: no Lock-Token", p)
+			case i >= len(held):
+				held = append(held, resp.lockToken)
+			}
+		}
+		tokens[addr] = held
+		// A server may take locks and not show them: read the first
+		// file's back, as the workload will.
+		first := l.dir + fileName(0)
+		check := &request{method: "PROPFIND", path: first, body: allpropBody, countEntries: true, countMark: "activelock",
+			header: []string{"Depth: 0", "Content-Type: application/xml; charset=utf-8"}}
+		if err := c.do(check, &resp); err != nil {
+			return fmt.Errorf("PROPFIND %s: %w", first, err)
+		}
+		if resp.status != http.StatusMultiStatus || resp.marks != 1 {
+			return fmt.Errorf("LOCK %s succeeded, but a PROPFIND allprop answers %d with %d DAV:activelock (want 207 with 1)", first, resp.status, resp.marks)
+		}
+		return nil
+	}
 }
 
 // mixedOp is client w's share of the mixed load: half reads of small

@@ -181,3 +181,83 @@ func TestRunSetup(t *testing.T) {
 		t.Errorf("ratio %q, want %q", rw.ratio[0], want)
 	}
 }
+
+// TestLockAll runs the locked listing's setup twice against a server that
+// shows its locks (the second time must refresh each lock with its token,
+// not take a new one), once against one that hides them from PROPFIND (as
+// x/net/webdav does), and once against one without LOCK.
+func TestLockAll(t *testing.T) {
+	type state struct {
+		mu               sync.Mutex
+		tokens           map[string]string // path -> token
+		fresh, refreshed int
+	}
+	newServer := func(show, refuse bool) (*httptest.Server, *state) {
+		st := &state{tokens: map[string]string{}}
+		return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.Copy(io.Discard, r.Body)
+			st.mu.Lock()
+			defer st.mu.Unlock()
+			switch r.Method {
+			case "LOCK":
+				if refuse {
+					w.WriteHeader(405)
+					return
+				}
+				tok, held := st.tokens[r.URL.Path]
+				if ih := r.Header.Get("If"); ih != "" {
+					if !held || ih != "(<"+tok+">)" {
+						w.WriteHeader(412)
+						return
+					}
+					st.refreshed++
+					w.WriteHeader(200)
+					return
+				}
+				if held {
+					w.WriteHeader(423)
+					return
+				}
+				tok = fmt.Sprintf("urn:uuid:%d", len(st.tokens))
+				st.tokens[r.URL.Path] = tok
+				st.fresh++
+				w.Header().Set("Lock-Token", "<"+tok+">")
+				w.WriteHeader(200)
+			case "PROPFIND":
+				lock := ""
+				if tok, ok := st.tokens[r.URL.Path]; ok && show {
+					lock = `<D:activelock><D:locktoken><D:href>` + tok + `</D:href></D:locktoken></D:activelock>`
+				}
+				w.WriteHeader(207)
+				io.WriteString(w, multistatus(`<D:response><D:href>`+r.URL.Path+`</D:href><D:propstat><D:prop><D:lockdiscovery>`+lock+`</D:lockdiscovery></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>`))
+			}
+		})), st
+	}
+	l := listing{"/d/", 5}
+
+	srv, st := newServer(true, false)
+	setup := lockAll(l)
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	for round := range 2 {
+		if err := setup(addr, 5*time.Second); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+	}
+	if st.fresh != 5 || st.refreshed != 5 {
+		t.Errorf("%d locks taken and %d refreshed, want 5 and 5", st.fresh, st.refreshed)
+	}
+	srv.Close()
+
+	srv, _ = newServer(false, false)
+	err := lockAll(l)(strings.TrimPrefix(srv.URL, "http://"), 5*time.Second)
+	if err == nil || errors.Is(err, errUnsupported) || !strings.Contains(err.Error(), "with 0 DAV:activelock") {
+		t.Errorf("locks hidden: %v", err)
+	}
+	srv.Close()
+
+	srv, _ = newServer(true, true)
+	if err := lockAll(l)(strings.TrimPrefix(srv.URL, "http://"), 5*time.Second); !errors.Is(err, errUnsupported) {
+		t.Errorf("no LOCK: %v, want not supported", err)
+	}
+	srv.Close()
+}
