@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"path"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -342,20 +343,25 @@ func (pw *propWriter) locksOf(p string) ([]lock.Lock, error) {
 		}
 		// By root, so that each entry finds its own by a binary search
 		// (a folder of locked documents has a lock a file).
-		slices.SortStableFunc(below, func(a, b lock.Lock) int { return strings.Compare(a.Root, b.Root) })
+		if !slices.IsSortedFunc(below, byRoot) {
+			slices.SortStableFunc(below, byRoot)
+		}
 		pw.pageBelow = below
 	}
 	if !pw.pageLocksOK {
 		return pw.h.locks.Covering(pw.ctx, p)
 	}
 	out := append(pw.locksBuf[:0], pw.pageInherited...)
-	i, _ := slices.BinarySearchFunc(pw.pageBelow, p, func(l lock.Lock, p string) int { return strings.Compare(l.Root, p) })
-	for ; i < len(pw.pageBelow) && pw.pageBelow[i].Root == p; i++ {
-		out = append(out, pw.pageBelow[i])
+	below := pw.pageBelow
+	i := sort.Search(len(below), func(i int) bool { return below[i].Root >= p })
+	for ; i < len(below) && below[i].Root == p; i++ {
+		out = append(out, below[i])
 	}
 	pw.locksBuf = out
 	return out, nil
 }
+
+func byRoot(a, b lock.Lock) int { return strings.Compare(a.Root, b.Root) }
 
 func (pw *propWriter) walk(dir string, deep bool) error {
 	listed := false

@@ -345,18 +345,17 @@ func (m *manager) Covering(ctx context.Context, p string) ([]Lock, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	now := m.now()
-	var out []Lock
+	var live []*Lock
 	add := func(s map[string]*Lock, needInfinity bool) {
 		for _, l := range s {
 			if (!needInfinity || l.Depth == Infinity) && !expired(l, now) {
-				out = append(out, clone(l))
+				live = append(live, l)
 			}
 		}
 	}
 	add(m.byRoot[p], false)
 	ancestors(p, func(a string) { add(m.byRoot[a], true) })
-	sortLocks(out)
-	return out, nil
+	return sortedClones(live), nil
 }
 
 // Below implements Manager in O(locks rooted below p), expired ones
@@ -369,14 +368,17 @@ func (m *manager) Below(ctx context.Context, p string) ([]Lock, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	now := m.now()
-	var out []Lock
-	for _, l := range m.below[p] {
+	below := m.below[p]
+	if len(below) == 0 {
+		return nil, nil
+	}
+	live := make([]*Lock, 0, len(below))
+	for _, l := range below {
 		if !expired(l, now) {
-			out = append(out, clone(l))
+			live = append(live, l)
 		}
 	}
-	sortLocks(out)
-	return out, nil
+	return sortedClones(live), nil
 }
 
 // RemoveTree implements Manager in O(locks at or below p).
@@ -397,8 +399,18 @@ func (m *manager) RemoveTree(ctx context.Context, p string) error {
 	return m.commit(nil, slices.Compact(del))
 }
 
-func sortLocks(ls []Lock) {
-	slices.SortFunc(ls, func(a, b Lock) int {
+// sortedClones returns copies of ls sorted by root, then token (nil for
+// none). The pointers are sorted, not the locks, which are large.
+func sortedClones(ls []*Lock) []Lock {
+	if len(ls) == 0 {
+		return nil
+	}
+	slices.SortFunc(ls, func(a, b *Lock) int {
 		return cmp.Or(cmp.Compare(a.Root, b.Root), cmp.Compare(a.Token, b.Token))
 	})
+	out := make([]Lock, len(ls))
+	for i, l := range ls {
+		out[i] = clone(l)
+	}
+	return out
 }
