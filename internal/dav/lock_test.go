@@ -623,3 +623,48 @@ func TestLockRootHrefs(t *testing.T) {
 		}
 	}
 }
+
+// TestLockDiscoveryAcrossPages lists a folder of more entries than one
+// page of a PROPFIND answer holds, with locks on entries of different
+// pages, one inherited in a subfolder, and deeper ones: each entry shows
+// its own locks and those it inherits only, at Depth 1 and infinity.
+func TestLockDiscoveryAcrossPages(t *testing.T) {
+	e := newEnv(t)
+	e.mkcol("/big")
+	e.mkcol("/big/sub")
+	for i := range 300 {
+		e.put(fmt.Sprintf("/big/f%03d", i), "x")
+	}
+	e.put("/big/sub/deep", "x")
+	for _, l := range []struct{ p, depth string }{
+		{"/big/f005", "0"}, {"/big/f200", "0"}, {"/big/f200", "0"}, {"/big/f299", "0"},
+		{"/big/sub", "infinity"}, {"/big/sub/deep", "0"},
+	} {
+		e.lock(l.p, l.depth, lockShared)
+	}
+	want := map[string]string{ // href -> the roots of its locks, sorted
+		"/big/f005": "/big/f005", "/big/f200": "/big/f200 /big/f200", "/big/f299": "/big/f299",
+		"/big/sub/": "/big/sub/", "/big/sub/deep": "/big/sub/ /big/sub/deep",
+	}
+	for _, depth := range []string{"1", "infinity"} {
+		m := ms(t, e.do("PROPFIND", "/big/", "", "Depth", depth))
+		for i := range m.Responses {
+			r := &m.Responses[i]
+			ld, ok := prop(r, "DAV:", "lockdiscovery")
+			if !ok {
+				t.Fatalf("Depth %s, %v: no lockdiscovery", depth, r.Hrefs)
+			}
+			var roots []string
+			for _, l := range lockAnswer(t, []byte(`<D:prop xmlns:D="DAV:"><D:lockdiscovery>`+string(ld.Inner)+`</D:lockdiscovery></D:prop>`)) {
+				roots = append(roots, l.LockRoot)
+			}
+			slices.Sort(roots)
+			if got := strings.Join(roots, " "); got != want[r.Hrefs[0]] {
+				t.Errorf("Depth %s, %s: lock roots %q, want %q", depth, r.Hrefs[0], got, want[r.Hrefs[0]])
+			}
+		}
+		if want := map[string]int{"1": 302, "infinity": 303}[depth]; len(m.Responses) != want {
+			t.Errorf("Depth %s: %d responses, want %d", depth, len(m.Responses), want)
+		}
+	}
+}

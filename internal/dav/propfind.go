@@ -233,7 +233,7 @@ func (pw *propWriter) reset(h *Handler, ctx context.Context, req propfindRequest
 	pw.ms = &pw.msw
 	pw.ms.Reset(w)
 	pw.ctSet, pw.rfcSet, pw.httpSet = false, false, false
-	pw.pageDir, pw.pageLocksRead, pw.pageLocksOK = "", false, false
+	pw.pageDir, pw.locksDir, pw.pageLocksOK = "", "", false
 	pw.resolveNames()
 }
 
@@ -310,11 +310,12 @@ type propWriter struct {
 	ctSet, rfcSet   bool
 	httpSet         bool
 
-	// The locks of the page being written, read on the first
-	// lockdiscovery of the page: those covering its collection with
-	// Depth infinity and those rooted below it.
+	// The locks of the collection whose page is being written, read on
+	// the first lockdiscovery of its first page and kept for its next
+	// ones: those covering it with Depth infinity and those rooted below
+	// it.
 	pageDir                  string // "" outside a page
-	pageLocksRead            bool
+	locksDir                 string // the collection they were read for
 	pageLocksOK              bool
 	pageInherited, pageBelow []lock.Lock
 	locksBuf                 []lock.Lock
@@ -330,8 +331,10 @@ func (pw *propWriter) locksOf(p string) ([]lock.Lock, error) {
 	if pw.pageDir == "" || !childOf(pw.pageDir, p) {
 		return pw.h.locks.Covering(pw.ctx, p)
 	}
-	if !pw.pageLocksRead {
-		pw.pageLocksRead = true
+	if pw.locksDir != pw.pageDir {
+		// Once per folder, not per page: Below gives every lock under
+		// the folder, at any depth, and a large folder has many pages.
+		pw.locksDir = pw.pageDir
 		cov, err1 := pw.h.locks.Covering(pw.ctx, pw.pageDir)
 		below, err2 := pw.h.locks.Below(pw.ctx, pw.pageDir)
 		pw.pageLocksOK = err1 == nil && err2 == nil
@@ -378,7 +381,7 @@ func (pw *propWriter) walk(dir string, deep bool) error {
 		if len(page) == 0 {
 			return nil
 		}
-		pw.pageDir, pw.pageLocksRead = dir, false
+		pw.pageDir = dir
 		err := pw.writePage(page)
 		pw.pageDir = ""
 		if err != nil {

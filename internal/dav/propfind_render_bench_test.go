@@ -40,7 +40,7 @@ func BenchmarkRender(b *testing.B) {
 			pw.resolveNames()
 			pw.pageDir = "/d100"
 			for b.Loop() {
-				pw.pageLocksRead = false
+				pw.locksDir = "" // the page's locks read anew, as on each listing
 				for i := range page {
 					if err := pw.writeWith(page[i].Path, page[i], nil); err != nil {
 						b.Fatal(err)
