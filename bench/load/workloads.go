@@ -109,12 +109,12 @@ var workloads = []workload{
 		mk: func(int) op { return propfindOp(dir100.dir, "1", namedBody, dir100.files+1) }},
 	{name: "pf1-100-dead", title: "PROPFIND D1 100 files with Windows' dead properties, allprop, 8 conns", unit: "req/s", higher: true, conns: 8,
 		mk: func(int) op {
-			return propfindMarkedOp(dir100p.dir, allpropBody, dir100p.files+1, "Win32FileAttributes", dir100p.files)
+			return propfindMarkedOp(dir100p.dir, "1", allpropBody, dir100p.files+1, "Win32FileAttributes", dir100p.files)
 		},
 		setup: func(addr string, timeout time.Duration) error { return setDeadProps(addr, dir100p, winProps, timeout) }},
 	{name: "pf1-100-locked", title: "PROPFIND D1 100 locked files, allprop, 8 conns", unit: "req/s", higher: true, conns: 8,
 		mk: func(int) op {
-			return propfindMarkedOp(dir100l.dir, allpropBody, dir100l.files+1, "activelock", dir100l.files)
+			return propfindMarkedOp(dir100l.dir, "1", allpropBody, dir100l.files+1, "activelock", dir100l.files)
 		},
 		setup: lockAll(dir100l)},
 	{name: "pf1-10k-all", title: "PROPFIND D1 10,000 files, allprop", unit: "s",
@@ -261,34 +261,28 @@ func putOp(path string, body []byte, header []string) op {
 }
 
 func propfindOp(path, depth string, body []byte, entries int) op {
-	req := &request{method: "PROPFIND", path: path, body: body, countEntries: true,
+	return propfindMarkedOp(path, depth, body, entries, "", 0)
+}
+
+// propfindMarkedOp is propfindOp that also wants marks closing tags of the
+// local name mark in each answer (when mark is set): a property the listed
+// resources carry, which a server that dropped it would not return.
+func propfindMarkedOp(path, depth string, body []byte, entries int, mark string, marks int) op {
+	req := &request{method: "PROPFIND", path: path, body: body, countEntries: true, countMark: mark,
 		header: []string{"Depth: " + depth, "Content-Type: application/xml; charset=utf-8"}}
 	var resp response
 	return func(c *conn, _ *rand.Rand) (int, int64, int, error) {
 		if err := c.do(req, &resp); err != nil {
 			return 1, 0, 0, fmt.Errorf("PROPFIND %s: %w", path, err)
 		}
-		if resp.status != 207 || resp.entries != entries {
-			return 1, resp.bytes, resp.entries, fmt.Errorf("PROPFIND %s Depth %s: status %d, %d responses (want 207, %d)", path, depth, resp.status, resp.entries, entries)
-		}
-		return 1, resp.bytes, resp.entries, nil
-	}
-}
-
-// propfindMarkedOp is a PROPFIND Depth 1 that also wants marks closing
-// tags of the local name mark in each answer: a property the listed
-// resources carry, which a server that dropped it would not return.
-func propfindMarkedOp(path string, body []byte, entries int, mark string, marks int) op {
-	req := &request{method: "PROPFIND", path: path, body: body, countEntries: true, countMark: mark,
-		header: []string{"Depth: 1", "Content-Type: application/xml; charset=utf-8"}}
-	var resp response
-	return func(c *conn, _ *rand.Rand) (int, int64, int, error) {
-		if err := c.do(req, &resp); err != nil {
-			return 1, 0, 0, fmt.Errorf("PROPFIND %s: %w", path, err)
-		}
 		if resp.status != 207 || resp.entries != entries || resp.marks != marks {
-			return 1, resp.bytes, resp.entries, fmt.Errorf("PROPFIND %s Depth 1: status %d, %d responses, %d %s (want 207, %d, %d)",
-				path, resp.status, resp.entries, resp.marks, mark, entries, marks)
+			got := fmt.Sprintf("status %d, %d responses", resp.status, resp.entries)
+			want := fmt.Sprintf("207, %d", entries)
+			if mark != "" {
+				got += fmt.Sprintf(", %d %s", resp.marks, mark)
+				want += fmt.Sprintf(", %d", marks)
+			}
+			return 1, resp.bytes, resp.entries, fmt.Errorf("PROPFIND %s Depth %s: %s (want %s)", path, depth, got, want)
 		}
 		return 1, resp.bytes, resp.entries, nil
 	}

@@ -261,3 +261,35 @@ func TestLockAll(t *testing.T) {
 	}
 	srv.Close()
 }
+
+// TestPropfindMarkedOp checks a listing's checks: the number of
+// responses, and of the marked property when one is named.
+func TestPropfindMarkedOp(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(207)
+		io.WriteString(w, multistatus(`<D:response><D:href>/d/</D:href></D:response>`+
+			`<D:response><D:href>/d/a</D:href><D:propstat><D:prop><Z:Win32FileAttributes xmlns:Z="`+winNS+`">20</Z:Win32FileAttributes></D:prop></D:propstat></D:response>`))
+	}))
+	defer srv.Close()
+	c := newConn(strings.TrimPrefix(srv.URL, "http://"), 5*time.Second)
+	defer c.close()
+	for _, tc := range []struct {
+		name string
+		o    op
+		want string // "" for no error
+	}{
+		{"plain", propfindOp("/d/", "1", allpropBody, 2), ""},
+		{"plain, one response too many", propfindOp("/d/", "1", allpropBody, 1), "PROPFIND /d/ Depth 1: status 207, 2 responses (want 207, 1)"},
+		{"marked", propfindMarkedOp("/d/", "1", allpropBody, 2, "Win32FileAttributes", 1), ""},
+		{"marked, one missing", propfindMarkedOp("/d/", "1", allpropBody, 2, "Win32FileAttributes", 2), "PROPFIND /d/ Depth 1: status 207, 2 responses, 1 Win32FileAttributes (want 207, 2, 2)"},
+	} {
+		_, _, _, err := tc.o(c, nil)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.want != "" && (err == nil || err.Error() != tc.want):
+			t.Errorf("%s: error %v, want %q", tc.name, err, tc.want)
+		}
+	}
+}
