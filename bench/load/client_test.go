@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"net/http"
@@ -105,4 +107,61 @@ func TestConn(t *testing.T) {
 	// The server drops the idle connection: the next request reconnects.
 	srv.CloseClientConnections()
 	check(&request{method: "GET", path: "/fixed"}, 200, 5, 0)
+}
+
+// FuzzEntryCounter feeds the counter any body, whole and in two pieces
+// split anywhere and byte by byte: the counts never differ, and never
+// exceed the closing tags there are.
+func FuzzEntryCounter(f *testing.F) {
+	f.Add([]byte(`<D:multistatus xmlns:D="DAV:"><D:response><Z:Win32FileAttributes>20</Z:Win32FileAttributes></D:response></D:multistatus>`), 17)
+	f.Add([]byte(`</response ></lp1:response></ response></response`), 3)
+	f.Fuzz(func(t *testing.T, body []byte, split int) {
+		count := func(pieces ...[]byte) (int, int) {
+			ec := entryCounter{mark: "Win32FileAttributes"}
+			for _, p := range pieces {
+				ec.feed(p)
+			}
+			return ec.n, ec.marks
+		}
+		n, m := count(body)
+		if split < 0 {
+			split = -split
+		}
+		if len(body) > 0 {
+			split %= len(body) + 1
+		} else {
+			split = 0
+		}
+		if n2, m2 := count(body[:split], body[split:]); n2 != n || m2 != m {
+			t.Fatalf("split at %d: %d and %d, whole: %d and %d", split, n2, m2, n, m)
+		}
+		var bytewise [][]byte
+		for i := range body {
+			bytewise = append(bytewise, body[i:i+1])
+		}
+		if n3, m3 := count(bytewise...); n3 != n || m3 != m {
+			t.Fatalf("byte by byte: %d and %d, whole: %d and %d", n3, m3, n, m)
+		}
+		if closing := strings.Count(string(body), "</"); n+m > closing {
+			t.Fatalf("%d responses and %d marks from %d closing tags", n, m, closing)
+		}
+	})
+}
+
+// FuzzReadResponse hands the client's response reader any bytes from a
+// server: it must never panic or hang, and what it counts as a body
+// must have come in.
+func FuzzReadResponse(f *testing.F) {
+	f.Add([]byte("HTTP/1.1 207 Multi-Status\r\nContent-Length: 26\r\n\r\n<D:response></D:response>\n"), true)
+	f.Add([]byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nLock-Token: <urn:x>\r\n\r\n3\r\nabc\r\n0\r\n\r\n"), false)
+	f.Add([]byte("HTTP/1.0 200 OK\r\n\r\nto the end"), false)
+	f.Add([]byte("HTTP/1.1 100 Continue\r\n\r\n"), false)
+	f.Fuzz(func(t *testing.T, data []byte, count bool) {
+		c := &conn{scratch: make([]byte, 64), br: bufio.NewReaderSize(bytes.NewReader(data), 16)}
+		var resp response
+		_, err := c.readResponse(&request{method: "PROPFIND", countEntries: count}, &resp)
+		if err == nil && resp.bytes > int64(len(data)) {
+			t.Fatalf("%d body bytes from %d bytes", resp.bytes, len(data))
+		}
+	})
 }
