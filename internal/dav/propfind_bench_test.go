@@ -60,6 +60,12 @@ func benchHandler(b *testing.B) http.Handler {
 const namedBody = `<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:prop>` +
 	`<D:getcontentlength/><D:getlastmodified/><D:resourcetype/><D:getetag/></D:prop></D:propfind>`
 
+// explorerBody is the Depth 1 PROPFIND Windows Explorer lists a folder
+// with (../shared/CLIENTS.md).
+const explorerBody = `<?xml version="1.0" encoding="utf-8" ?><D:propfind xmlns:D="DAV:"><D:prop xmlns:Z="urn:schemas-microsoft-com:">` +
+	`<D:creationdate/><D:displayname/><D:getcontentlength/><D:getlastmodified/><D:resourcetype/>` +
+	`<Z:Win32CreationTime/><Z:Win32LastAccessTime/><Z:Win32LastModifiedTime/><Z:Win32FileAttributes/></D:prop></D:propfind>`
+
 const allpropBody = `<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>`
 
 func benchPropfind(b *testing.B, h http.Handler, target, depth, body string) {
@@ -77,10 +83,11 @@ func benchPropfind(b *testing.B, h http.Handler, target, depth, body string) {
 }
 
 // BenchmarkPropfindDepth0 is PROPFIND Depth 0 on a 4 KiB file of a
-// LocalFS, with the bodies of bench-peers' pf0 workloads (and none).
+// LocalFS, with the bodies of bench-peers' pf0 workloads (and none), and
+// Windows Explorer's.
 func BenchmarkPropfindDepth0(b *testing.B) {
 	h := benchHandler(b)
-	for _, c := range []struct{ name, body string }{{"nobody", ""}, {"allprop", allpropBody}, {"named4", namedBody}} {
+	for _, c := range []struct{ name, body string }{{"nobody", ""}, {"allprop", allpropBody}, {"named4", namedBody}, {"explorer", explorerBody}} {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			benchPropfind(b, h, "/small.bin", "0", c.body)
@@ -104,6 +111,12 @@ func BenchmarkPropfindDepth1x100(b *testing.B) {
 		h := benchHandlerWin32(b)
 		b.ReportAllocs()
 		benchPropfind(b, h, "/d100/", "1", allpropBody)
+	})
+	// Explorer's own listing request: five DAV: properties and its four.
+	b.Run("win32-explorer", func(b *testing.B) {
+		h := benchHandlerWin32(b)
+		b.ReportAllocs()
+		benchPropfind(b, h, "/d100/", "1", explorerBody)
 	})
 }
 

@@ -8,11 +8,13 @@ import (
 )
 
 // PROPFIND bodies are short and clients send the same few over and over:
-// allprop, propname, or a flat list of DAV: properties under one prefix.
+// allprop, propname, or a flat list of properties, DAV:'s under one prefix
+// and others under prefixes declared on the root or on DAV:prop.
 // parsePropfind reads a body of up to propfindBufSize bytes into a pooled
 // buffer and parses such a body here without encoding/xml; any other body
-// (another namespace, attributes, comments, text, include, a BOM, an error)
-// goes to the full decoder, which gives it the same answer as before.
+// (a namespace declared on a property, other attributes, comments, text,
+// include, a BOM, an error) goes to the full decoder, which gives it the
+// same answer as before.
 
 const propfindBufSize = 4096
 
@@ -37,31 +39,46 @@ type errReader struct{ err error }
 
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
-// xmlDecls are the XML declarations the fast path accepts before the root.
-var xmlDecls = []string{
-	`<?xml version="1.0" encoding="utf-8"?>`,
-	`<?xml version="1.0" encoding="UTF-8"?>`,
-	`<?xml version="1.0"?>`,
-	`<?xml version='1.0' encoding='utf-8'?>`,
-	`<?xml version='1.0' encoding='UTF-8'?>`,
+// nsDecl is a namespace prefix other than DAV:'s, declared on the root or
+// on DAV:prop.
+type nsDecl struct {
+	prefix []byte
+	space  string
 }
 
 // fastScanner is a cursor over a body for fastPropfind.
 type fastScanner struct {
 	b      []byte
 	prefix []byte // the prefix bound to DAV: on the root, empty for the default namespace
+	// The other prefixes in scope, decls[:ndecls]: counted in an array
+	// rather than sliced from it, so that the scanner stays on the stack.
+	decls  [4]nsDecl
+	ndecls int
 	elems  int
 	out    []xml.Name // the names in DAV:prop
 }
 
-func (s *fastScanner) space() {
-	for len(s.b) > 0 && (s.b[0] == ' ' || s.b[0] == '\t' || s.b[0] == '\r' || s.b[0] == '\n') {
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+// space skips white space and reports whether there was any.
+func (s *fastScanner) space() bool {
+	n := len(s.b)
+	for len(s.b) > 0 && isSpace(s.b[0]) {
 		s.b = s.b[1:]
 	}
+	return len(s.b) < n
 }
 
 func (s *fastScanner) lit(l string) bool {
 	if len(s.b) >= len(l) && string(s.b[:len(l)]) == l {
+		s.b = s.b[len(l):]
+		return true
+	}
+	return false
+}
+
+func (s *fastScanner) litBytes(l []byte) bool {
+	if bytes.HasPrefix(s.b, l) {
 		s.b = s.b[len(l):]
 		return true
 	}
@@ -84,6 +101,133 @@ func (s *fastScanner) name() ([]byte, bool) {
 	n := s.b[:i]
 	s.b = s.b[i:]
 	return n, true
+}
+
+// reserved reports whether a prefix starts with "xml" in any case, which
+// XML keeps for itself: the full decoder says what is wrong.
+func reserved(prefix []byte) bool {
+	return len(prefix) >= 3 && string(bytes.ToLower(prefix[:3])) == "xml"
+}
+
+// quoted reads a quoted value of printable ASCII without references or
+// markup (which the full decoder would have to resolve or check): the
+// fast path leaves any other to it.
+func (s *fastScanner) quoted() ([]byte, bool) {
+	if len(s.b) == 0 || (s.b[0] != '"' && s.b[0] != '\'') {
+		return nil, false
+	}
+	q := s.b[0]
+	for i := 1; i < len(s.b); i++ {
+		switch c := s.b[i]; {
+		case c == q:
+			v := s.b[1:i]
+			s.b = s.b[i+1:]
+			return v, true
+		case c < ' ' || c > '~' || c == '<' || c == '&':
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
+// decl reads the XML declaration, if there is one: version 1.0, then an
+// encoding of UTF-8 in any case and a standalone, each optional, every
+// pseudo-attribute written name="value" (the full decoder finds them so).
+func (s *fastScanner) decl() bool {
+	if !s.lit("<?xml") {
+		return true
+	}
+	for i, name := range []string{"version", "encoding", "standalone"} {
+		rest := s.b
+		if !s.space() || !s.lit(name) {
+			if i == 0 {
+				return false
+			}
+			s.b = rest
+			continue
+		}
+		if !s.lit("=") {
+			return false
+		}
+		v, ok := s.quoted()
+		if !ok {
+			return false
+		}
+		switch name {
+		case "version":
+			ok = string(v) == "1.0"
+		case "encoding":
+			ok = bytes.EqualFold(v, []byte("utf-8"))
+		case "standalone":
+			ok = string(v) == "yes" || string(v) == "no"
+		}
+		if !ok {
+			return false
+		}
+	}
+	s.space()
+	return s.lit("?>")
+}
+
+// attrs reads the rest of a start tag whose name was just read: namespace
+// declarations only, up to ">" (or "/>" when empty is set, which it then
+// reports as closed). On the root (root set) one of them must bind the
+// root's prefix to DAV:; any other prefix is declared for the names
+// below, each once. Anything else goes to the full decoder.
+func (s *fastScanner) attrs(root, empty bool) (closed, ok bool) {
+	davBound := false
+	for {
+		spaced := s.space()
+		if empty && s.lit("/>") {
+			closed = true
+			break
+		}
+		if s.lit(">") {
+			break
+		}
+		if !spaced || !s.lit("xmlns") {
+			return false, false
+		}
+		var prefix []byte
+		if s.lit(":") {
+			if prefix, ok = s.name(); !ok || reserved(prefix) {
+				return false, false
+			}
+		}
+		if !s.lit("=") {
+			return false, false
+		}
+		v, ok := s.quoted()
+		if !ok || len(v) == 0 {
+			return false, false
+		}
+		switch {
+		case root && bytes.Equal(prefix, s.prefix):
+			if davBound || string(v) != "DAV:" {
+				return false, false
+			}
+			davBound = true
+		case len(prefix) == 0 || bytes.Equal(prefix, s.prefix) || s.lookup(prefix) != "" || s.ndecls == len(s.decls):
+			// A default namespace beside a prefixed root, DAV:'s prefix
+			// bound again, a prefix declared twice, or many.
+			return false, false
+		default:
+			s.decls[s.ndecls] = nsDecl{prefix: prefix, space: string(v)}
+			s.ndecls++
+		}
+	}
+	return closed, !root || davBound
+}
+
+// lookup returns the namespace of a declared prefix other than DAV:'s,
+// "" for none.
+func (s *fastScanner) lookup(prefix []byte) string {
+	for i := range s.ndecls {
+		if bytes.Equal(s.decls[i].prefix, prefix) {
+			return s.decls[i].space
+		}
+	}
+	return ""
 }
 
 // qname reads a name in DAV: (with the root's prefix, if any).
@@ -124,10 +268,8 @@ func (s *fastScanner) empty(local []byte) bool {
 // body it does not recognise (which may well be valid).
 func fastPropfind(body []byte) (req propfindRequest, ok bool) {
 	s := fastScanner{b: body}
-	for _, d := range xmlDecls {
-		if s.lit(d) {
-			break
-		}
+	if !s.decl() {
+		return req, false
 	}
 	s.space()
 	if !s.lit("<") {
@@ -138,8 +280,8 @@ func fastPropfind(body []byte) (req propfindRequest, ok bool) {
 		return req, false
 	}
 	if s.lit(":") {
-		if len(first) >= 3 && string(bytes.ToLower(first[:3])) == "xml" {
-			return req, false // reserved prefixes: the full decoder says what is wrong
+		if reserved(first) {
+			return req, false
 		}
 		s.prefix = first
 		if first, ok = s.name(); !ok {
@@ -149,28 +291,8 @@ func fastPropfind(body []byte) (req propfindRequest, ok bool) {
 	if string(first) != "propfind" {
 		return req, false
 	}
-	// One attribute: the declaration of DAV: for the prefix used.
-	if len(s.b) == 0 || (s.b[0] != ' ' && s.b[0] != '\t' && s.b[0] != '\r' && s.b[0] != '\n') {
-		return req, false
-	}
-	s.space()
-	if !s.lit("xmlns") {
-		return req, false
-	}
-	if len(s.prefix) > 0 {
-		if !s.lit(":") {
-			return req, false
-		}
-		p, ok := s.name()
-		if !ok || !bytes.Equal(p, s.prefix) {
-			return req, false
-		}
-	}
-	if !s.lit(`="DAV:"`) && !s.lit(`='DAV:'`) {
-		return req, false
-	}
-	s.space()
-	if !s.lit(">") {
+	// Namespace declarations only, DAV:'s for the root's prefix among them.
+	if _, ok := s.attrs(true, false); !ok {
 		return req, false
 	}
 	s.elems = 1
@@ -220,15 +342,18 @@ func fastPropfind(body []byte) (req propfindRequest, ok bool) {
 	return req, true
 }
 
-// props reads the content of DAV:prop (its start tag's name just read)
-// up to its end tag, collecting the names of the properties in s.out.
+// props reads the rest of DAV:prop (its start tag's name just read) up to
+// its end tag, collecting the names of the properties in s.out: DAV:
+// properties with the root's prefix (or none, when DAV: is the default
+// namespace), others with a prefix declared on the root or on DAV:prop
+// itself (as Windows Explorer and Office declare theirs).
 func (s *fastScanner) props() bool {
-	if s.lit("/>") {
-		return true
-	}
-	s.space()
-	if !s.lit(">") {
+	closed, ok := s.attrs(false, true)
+	if !ok {
 		return false
+	}
+	if closed {
+		return true
 	}
 	for {
 		s.space()
@@ -238,8 +363,28 @@ func (s *fastScanner) props() bool {
 		if !s.lit("<") {
 			return false
 		}
-		n, ok := s.qname()
-		if !ok || !s.empty(n) {
+		raw := s.b
+		first, ok := s.name()
+		if !ok {
+			return false
+		}
+		space, local := "DAV:", first
+		switch {
+		case s.lit(":"):
+			if local, ok = s.name(); !ok {
+				return false
+			}
+			if !bytes.Equal(first, s.prefix) {
+				if space = s.lookup(first); space == "" {
+					return false
+				}
+			}
+		case len(s.prefix) > 0:
+			return false // no default namespace in scope
+		}
+		qname := raw[:len(raw)-len(s.b)]
+		s.space()
+		if !s.lit("/>") && !(s.lit(">") && s.lit("</") && s.litBytes(qname) && s.endTag()) {
 			return false
 		}
 		s.elems++
@@ -248,8 +393,18 @@ func (s *fastScanner) props() bool {
 			// davfs2), and not one growth per name to get there.
 			s.out = make([]xml.Name, 0, 8)
 		}
-		s.out = append(s.out, davName(liveName(n)))
+		if space == "DAV:" {
+			s.out = append(s.out, davName(liveName(local)))
+		} else {
+			s.out = append(s.out, xml.Name{Space: space, Local: string(local)})
+		}
 	}
+}
+
+// endTag reads the rest of an end tag whose name was just read.
+func (s *fastScanner) endTag() bool {
+	s.space()
+	return s.lit(">")
 }
 
 // liveName returns n as a string, without allocating for the names of

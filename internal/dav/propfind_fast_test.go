@@ -24,6 +24,36 @@ var fastPropfindCases = []string{
 	`<D:propfind xmlns:D="DAV:"><D:prop></D:prop></D:propfind>`,
 	`<D:propfind xmlns:D="DAV:"><D:prop ><D:getetag ></D:getetag ></D:prop ></D:propfind >`,
 	`<propfind xmlns="DAV:"><prop><resourcetype/><getcontentlength/></prop></propfind>`,
+	// Windows Explorer's and Office's: a declaration with a space before
+	// "?>", their namespace declared on DAV:prop.
+	`<?xml version="1.0" encoding="utf-8" ?><D:propfind xmlns:D="DAV:"><D:prop xmlns:Z="urn:schemas-microsoft-com:">` +
+		`<D:creationdate/><D:displayname/><D:getcontentlength/><D:getlastmodified/><D:resourcetype/>` +
+		`<Z:Win32CreationTime/><Z:Win32LastAccessTime/><Z:Win32LastModifiedTime/><Z:Win32FileAttributes/></D:prop></D:propfind>`,
+	// Nextcloud's and ownCloud's: namespaces declared on the root.
+	`<?xml version="1.0"?>` + "\n" + `<d:propfind xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns" xmlns:nc="http://nextcloud.org/ns">` +
+		`<d:prop><d:getlastmodified /><oc:fileid /><nc:has-preview></nc:has-preview><oc:size/></d:prop></d:propfind>`,
+	`<?xml version='1.0' encoding='UTF-8' standalone='yes'?><propfind xmlns:z="urn:z" xmlns="DAV:"><prop><z:a/><getetag/></prop></propfind>`,
+	`<D:propfind xmlns:Z="urn:z" xmlns:D="DAV:" xmlns:E="DAV:"><D:prop><E:getetag/><Z:getetag/></D:prop></D:propfind>`,
+	`<D:propfind xmlns:D="DAV:"><D:prop xmlns:Z="urn:z"/></D:propfind>`,
+	// Left to the full decoder: a namespace declared on a property, a
+	// default namespace beside a prefixed root, DAV:'s prefix bound again,
+	// a prefix declared twice, an empty or escaped value, a reserved
+	// prefix, an odd declaration.
+	`<D:propfind xmlns:D="DAV:"><D:prop><Z:a xmlns:Z="urn:z"/></D:prop></D:propfind>`,
+	`<D:propfind xmlns:D="DAV:" xmlns="urn:z"><D:prop><a/></D:prop></D:propfind>`,
+	`<D:propfind xmlns:D="DAV:"><D:prop xmlns:D="urn:z"><D:a/></D:prop></D:propfind>`,
+	`<D:propfind xmlns:D="DAV:" xmlns:D="urn:z"><D:allprop/></D:propfind>`,
+	`<D:propfind xmlns:D="DAV:" xmlns:Z="urn:z"><D:prop xmlns:Z="urn:y"><Z:a/></D:prop></D:propfind>`,
+	`<D:propfind xmlns:D="DAV:" xmlns:Z=""><D:prop><Z:a/></D:prop></D:propfind>`,
+	`<D:propfind xmlns:D="DAV:" xmlns:Z="urn:&amp;"><D:prop><Z:a/></D:prop></D:propfind>`,
+	`<D:propfind xmlns:D="DAV:" xmlns:xmlZ="urn:z"><D:prop><xmlZ:a/></D:prop></D:propfind>`,
+	`<D:propfind xmlns:D="DAV:" xmlns:Z="urn:z"><D:prop><Z:a></Y:a></D:prop></D:propfind>`,
+	`<D:propfind xmlns:D = "DAV:"><D:allprop/></D:propfind>`,
+	`<?xml version = "1.0"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>`,
+	`<?xml version="1.1"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>`,
+	`<?xml version="1.0" encoding="ISO-8859-1"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>`,
+	`<?xml encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>`,
+	`<?xml-stylesheet href="x"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>`,
 	`<D:propfind xmlns:D="DAV:"></D:propfind>`,
 	`<D:propfind xmlns:D="DAV:"><D:allprop/><D:allprop/></D:propfind>`,
 	`<D:propfind xmlns:D="DAV:"><D:allprop/><D:prop/></D:propfind>`,
@@ -98,9 +128,14 @@ func TestFastPropfindAgrees(t *testing.T) {
 	if took < 10 {
 		t.Errorf("fast path took only %d bodies", took)
 	}
-	for _, body := range fastPropfindCases[2:12] {
+	for _, body := range fastPropfindCases[2:17] {
 		if _, ok := fastPropfind([]byte(body)); !ok {
 			t.Errorf("fast path does not take %q", body)
+		}
+	}
+	for _, body := range fastPropfindCases[17:32] {
+		if _, ok := fastPropfind([]byte(body)); ok {
+			t.Errorf("fast path takes %q", body)
 		}
 	}
 }
