@@ -9,12 +9,12 @@ import (
 
 // PROPFIND bodies are short and clients send the same few over and over:
 // allprop, propname, or a flat list of properties, DAV:'s under one prefix
-// and others under prefixes declared on the root or on DAV:prop.
+// and others under prefixes declared on the root, on DAV:prop or on the
+// property itself.
 // parsePropfind reads a body of up to propfindBufSize bytes into a pooled
 // buffer and parses such a body here without encoding/xml; any other body
-// (a namespace declared on a property, other attributes, comments, text,
-// include, a BOM, an error) goes to the full decoder, which gives it the
-// same answer as before.
+// (other attributes, comments, text, include, a BOM, an error) goes to
+// the full decoder, which gives it the same answer as before.
 
 const propfindBufSize = 4096
 
@@ -345,8 +345,9 @@ func fastPropfind(body []byte) (req propfindRequest, ok bool) {
 // props reads the rest of DAV:prop (its start tag's name just read) up to
 // its end tag, collecting the names of the properties in s.out: DAV:
 // properties with the root's prefix (or none, when DAV: is the default
-// namespace), others with a prefix declared on the root or on DAV:prop
-// itself (as Windows Explorer and Office declare theirs).
+// namespace), others with a prefix declared on the root, on DAV:prop
+// itself (as Windows Explorer and Office declare theirs) or on the
+// property, for its own prefix or as its default namespace.
 func (s *fastScanner) props() bool {
 	closed, ok := s.attrs(false, true)
 	if !ok {
@@ -364,25 +365,56 @@ func (s *fastScanner) props() bool {
 			return false
 		}
 		raw := s.b
-		first, ok := s.name()
+		prefix, ok := s.name()
 		if !ok {
 			return false
 		}
-		space, local := "DAV:", first
-		switch {
-		case s.lit(":"):
+		local := prefix
+		if s.lit(":") {
 			if local, ok = s.name(); !ok {
 				return false
 			}
-			if !bytes.Equal(first, s.prefix) {
-				if space = s.lookup(first); space == "" {
+		} else {
+			prefix = nil
+		}
+		qname := raw[:len(raw)-len(s.b)]
+		// The property's namespace: declared on the element itself for
+		// its own prefix (or as its default, unprefixed), as Davit's own
+		// client and many libraries write each one; else DAV: for the
+		// root's prefix (or none, when DAV: is the default namespace);
+		// else a prefix declared above.
+		var space string
+		if rest := s.b; s.space() && s.lit("xmlns") {
+			var p []byte
+			if s.lit(":") {
+				if p, ok = s.name(); !ok {
 					return false
 				}
 			}
-		case len(s.prefix) > 0:
-			return false // no default namespace in scope
+			if !bytes.Equal(p, prefix) || reserved(p) || !s.lit("=") {
+				return false
+			}
+			v, ok := s.quoted()
+			if !ok || len(v) == 0 {
+				return false
+			}
+			space = "DAV:"
+			if string(v) != space {
+				space = string(v)
+			}
+		} else {
+			s.b = rest
+			switch {
+			case bytes.Equal(prefix, s.prefix):
+				space = "DAV:"
+			case len(prefix) == 0:
+				return false // no default namespace in scope
+			default:
+				if space = s.lookup(prefix); space == "" {
+					return false
+				}
+			}
 		}
-		qname := raw[:len(raw)-len(s.b)]
 		s.space()
 		if !s.lit("/>") && !(s.lit(">") && s.lit("</") && s.litBytes(qname) && s.endTag()) {
 			return false

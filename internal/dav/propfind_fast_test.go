@@ -35,11 +35,16 @@ var fastPropfindCases = []string{
 	`<?xml version='1.0' encoding='UTF-8' standalone='yes'?><propfind xmlns:z="urn:z" xmlns="DAV:"><prop><z:a/><getetag/></prop></propfind>`,
 	`<D:propfind xmlns:Z="urn:z" xmlns:D="DAV:" xmlns:E="DAV:"><D:prop><E:getetag/><Z:getetag/></D:prop></D:propfind>`,
 	`<D:propfind xmlns:D="DAV:"><D:prop xmlns:Z="urn:z"/></D:propfind>`,
-	// Left to the full decoder: a namespace declared on a property, a
-	// default namespace beside a prefixed root, DAV:'s prefix bound again,
-	// a prefix declared twice, an empty or escaped value, a reserved
-	// prefix, an odd declaration.
-	`<D:propfind xmlns:D="DAV:"><D:prop><Z:a xmlns:Z="urn:z"/></D:prop></D:propfind>`,
+	// Davit's own client's and many libraries': each property declares
+	// its own namespace, prefixed or as its default.
+	`<?xml version="1.0" encoding="utf-8"?>` + "\n" + `<D:propfind xmlns:D="DAV:"><D:prop><D:getetag/><P:color xmlns:P="urn:x"/>` +
+		`<size xmlns="http://example.com/ns"></size><D:a xmlns:D="urn:d"/><P:b xmlns:P="DAV:"/></D:prop></D:propfind>`,
+	// Left to the full decoder: a property declaring another prefix than
+	// its own, or more than one; a default namespace beside a prefixed
+	// root, DAV:'s prefix bound again, a prefix declared twice, an empty
+	// or escaped value, a reserved prefix, an odd declaration.
+	`<D:propfind xmlns:D="DAV:"><D:prop><Z:a xmlns:Y="urn:z"/></D:prop></D:propfind>`,
+	`<D:propfind xmlns:D="DAV:"><D:prop><Z:a xmlns:Z="urn:z" xmlns:Y="urn:y"/></D:prop></D:propfind>`,
 	`<D:propfind xmlns:D="DAV:" xmlns="urn:z"><D:prop><a/></D:prop></D:propfind>`,
 	`<D:propfind xmlns:D="DAV:"><D:prop xmlns:D="urn:z"><D:a/></D:prop></D:propfind>`,
 	`<D:propfind xmlns:D="DAV:" xmlns:D="urn:z"><D:allprop/></D:propfind>`,
@@ -128,12 +133,12 @@ func TestFastPropfindAgrees(t *testing.T) {
 	if took < 10 {
 		t.Errorf("fast path took only %d bodies", took)
 	}
-	for _, body := range fastPropfindCases[2:17] {
+	for _, body := range fastPropfindCases[2:18] {
 		if _, ok := fastPropfind([]byte(body)); !ok {
 			t.Errorf("fast path does not take %q", body)
 		}
 	}
-	for _, body := range fastPropfindCases[17:32] {
+	for _, body := range fastPropfindCases[18:35] {
 		if _, ok := fastPropfind([]byte(body)); ok {
 			t.Errorf("fast path takes %q", body)
 		}
