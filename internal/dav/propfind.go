@@ -966,10 +966,10 @@ func (h *Handler) appendActiveLock(ctx context.Context, b []byte, l lock.Lock, a
 	b = append(b, "</D:timeout><D:locktoken><D:href>"...)
 	b = multistatus.AppendText(b, l.Token)
 	b = append(b, "</D:href></D:locktoken><D:lockroot><D:href>"...)
-	// The root's href ends in a slash when it is a collection: the root
-	// is at itself, whose kind the caller knows, or else, for a lock at
-	// inherits through Depth infinity, an ancestor, so a collection. Only
-	// a caller that does not know at looks.
+	// The root's href ends in a slash when it is a collection. The root
+	// is either at itself, whose kind the caller knows, or, for a lock
+	// that at inherits through Depth infinity, an ancestor of at, so a
+	// collection. Only a caller that does not know at looks the root up.
 	var rootIsDir bool
 	switch {
 	case at != "" && l.Root == at:
