@@ -14,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/davit-dav/davit/multistatus"
 )
 
 // The data set every server serves (see mkdata).
@@ -293,10 +295,12 @@ var errUnsupported = errors.New("not supported")
 
 // setDeadProps sends body as a PROPPATCH to every file of l, one after the
 // other on one connection, and wants each property set (a 207 whose every
-// propstat is 200, or a 200 or 204). A server that refuses the method or a property (405,
-// 501, or a 403 propstat, as servers that keep no dead properties answer)
-// does not support the workload. Then it reads the first file's
-// properties back, and wants all of them.
+// propstat is 200, or a 200 or 204). A server that refuses the method or
+// a property (405, 501, or a 403 propstat, as servers that keep no dead
+// properties answer) does not support the workload. Then it reads the
+// first file's properties back, and wants all of them answered 200. The
+// answers are read with Davit's multistatus package, the reader its
+// client is built on, checked against other servers' 207s.
 func setDeadProps(addr string, l listing, body []byte, timeout time.Duration) error {
 	client := &http.Client{Timeout: timeout}
 	defer client.CloseIdleConnections()
@@ -337,9 +341,19 @@ func setDeadProps(addr string, l listing, body []byte, timeout time.Duration) er
 	if resp.StatusCode != http.StatusMultiStatus {
 		return fmt.Errorf("PROPFIND %s: status %d (want 207)", first, resp.StatusCode)
 	}
-	got, err := propNames(io.LimitReader(resp.Body, 1<<20), winNS)
+	ms, err := multistatus.Decode(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
 		return fmt.Errorf("PROPFIND %s: %w", first, err)
+	}
+	var got []string // the properties in winNS answered 200
+	for _, r := range ms.Responses {
+		for _, ps := range r.Propstats {
+			for _, pr := range ps.Props {
+				if ps.Status.Code == http.StatusOK && pr.Name.Space == winNS {
+					got = append(got, pr.Name.Local)
+				}
+			}
+		}
 	}
 	var missing []string
 	for _, n := range want {
@@ -391,38 +405,27 @@ func proppatchResult(resp *http.Response) error {
 	default:
 		return fmt.Errorf("status %d (want 207)", resp.StatusCode)
 	}
-	var ms struct {
-		Responses []struct {
-			Status    string `xml:"DAV: status"`
-			Propstats []struct {
-				Status string `xml:"DAV: status"`
-			} `xml:"DAV: propstat"`
-		} `xml:"DAV: response"`
-	}
-	if err := xml.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&ms); err != nil {
+	ms, err := multistatus.Decode(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
 		return fmt.Errorf("reading the 207: %w", err)
 	}
-	var codes []string
+	var statuses []multistatus.Status
 	for _, r := range ms.Responses {
-		if r.Status != "" {
-			codes = append(codes, r.Status)
+		if !r.Status.IsZero() {
+			statuses = append(statuses, r.Status)
 		}
 		for _, ps := range r.Propstats {
-			codes = append(codes, ps.Status)
+			statuses = append(statuses, ps.Status)
 		}
 	}
-	if len(codes) == 0 {
+	if len(statuses) == 0 {
 		return errors.New("a 207 without a status")
 	}
 	var bad error
-	for _, st := range codes {
-		code := ""
-		if f := strings.Fields(st); len(f) >= 2 {
-			code = f[1]
-		}
-		switch code {
-		case "200":
-		case "403", "405", "501":
+	for _, st := range statuses {
+		switch st.Code {
+		case http.StatusOK:
+		case http.StatusForbidden, http.StatusMethodNotAllowed, http.StatusNotImplemented:
 			return fmt.Errorf("a property answered %q: %w", st, errUnsupported)
 		default:
 			if bad == nil {

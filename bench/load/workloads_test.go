@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-func multistatus(inner string) string {
+func ms207(inner string) string {
 	return `<?xml version="1.0" encoding="utf-8"?><D:multistatus xmlns:D="DAV:">` + inner + `</D:multistatus>`
 }
 
@@ -30,14 +30,14 @@ func TestProppatchResult(t *testing.T) {
 		body   string
 		want   string
 	}{
-		{"207, every property 200", 207, multistatus(`<D:response><D:href>/f</D:href>` + propstat("200 OK") + propstat("200 OK") + `</D:response>`), ok},
+		{"207, every property 200", 207, ms207(`<D:response><D:href>/f</D:href>` + propstat("200 OK") + propstat("200 OK") + `</D:response>`), ok},
 		{"204 (lighttpd)", 204, "", ok},
-		{"207, 403 and 424 (x/net, rclone)", 207, multistatus(`<D:response><D:href>/f</D:href>` + propstat("403 Forbidden") + propstat("424 Failed Dependency") + `</D:response>`), unsupported},
+		{"207, 403 and 424 (x/net, rclone)", 207, ms207(`<D:response><D:href>/f</D:href>` + propstat("403 Forbidden") + propstat("424 Failed Dependency") + `</D:response>`), unsupported},
 		{"405 (nginx)", 405, "", unsupported},
 		{"501", 501, "", unsupported},
-		{"207, the resource locked", 207, multistatus(`<D:response><D:href>/f</D:href><D:status>HTTP/1.1 423 Locked</D:status></D:response>`), failed},
-		{"207, a property 507", 207, multistatus(`<D:response><D:href>/f</D:href>` + propstat("507 Insufficient Storage") + `</D:response>`), failed},
-		{"207 without a status", 207, multistatus(`<D:response><D:href>/f</D:href></D:response>`), failed},
+		{"207, the resource locked", 207, ms207(`<D:response><D:href>/f</D:href><D:status>HTTP/1.1 423 Locked</D:status></D:response>`), failed},
+		{"207, a property 507", 207, ms207(`<D:response><D:href>/f</D:href>` + propstat("507 Insufficient Storage") + `</D:response>`), failed},
+		{"207 without a status", 207, ms207(`<D:response><D:href>/f</D:href></D:response>`), failed},
 		{"207, not XML", 207, "<D:multistatus", failed},
 		{"500", 500, "", failed},
 	} {
@@ -58,8 +58,8 @@ func TestProppatchResult(t *testing.T) {
 
 // deadPropServer is a WebDAV server of dead properties only: keep says
 // which of a PROPPATCH's properties it keeps; refuse makes it answer
-// PROPPATCH 405.
-func deadPropServer(keep func(names []string) []string, refuse bool) *httptest.Server {
+// PROPPATCH 405; status is that of the propstat its PROPFIND shows them in.
+func deadPropServer(keep func(names []string) []string, refuse bool, status string) *httptest.Server {
 	var mu sync.Mutex
 	kept := map[string][]string{}
 	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -86,7 +86,7 @@ func deadPropServer(keep func(names []string) []string, refuse bool) *httptest.S
 			}
 			mu.Unlock()
 			w.WriteHeader(207)
-			io.WriteString(w, multistatus(`<D:response><D:href>`+r.URL.Path+`</D:href><D:propstat><D:prop>`+props+`</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>`))
+			io.WriteString(w, ms207(`<D:response><D:href>`+r.URL.Path+`</D:href><D:propstat><D:prop>`+props+`</D:prop><D:status>HTTP/1.1 `+status+`</D:status></D:propstat></D:response>`))
 		}
 	}))
 }
@@ -101,14 +101,16 @@ func TestSetDeadProps(t *testing.T) {
 		name      string
 		keep      func([]string) []string
 		refuse    bool
+		status    string // of the propstat the properties come back in
 		want      string // "" for success, else a part of the error
 		unsupport bool
 	}{
-		{"keeps all", all, false, "", false},
-		{"keeps the first", first, false, "returns 1 of the 4 properties set (missing: Win32LastAccessTime, Win32LastModifiedTime, Win32FileAttributes)", false},
-		{"refuses", all, true, "status 405", true},
+		{"keeps all", all, false, "200 OK", "", false},
+		{"keeps the first", first, false, "200 OK", "returns 1 of the 4 properties set (missing: Win32LastAccessTime, Win32LastModifiedTime, Win32FileAttributes)", false},
+		{"answers them 404", all, false, "404 Not Found", "returns 0 of the 4 properties set", false},
+		{"refuses", all, true, "200 OK", "status 405", true},
 	} {
-		srv := deadPropServer(tc.keep, tc.refuse)
+		srv := deadPropServer(tc.keep, tc.refuse, tc.status)
 		err := setDeadProps(strings.TrimPrefix(srv.URL, "http://"), listing{"/d/", 3}, winProps, 5*time.Second)
 		srv.Close()
 		switch {
@@ -229,7 +231,7 @@ func TestLockAll(t *testing.T) {
 					lock = `<D:activelock><D:locktoken><D:href>` + tok + `</D:href></D:locktoken></D:activelock>`
 				}
 				w.WriteHeader(207)
-				io.WriteString(w, multistatus(`<D:response><D:href>`+r.URL.Path+`</D:href><D:propstat><D:prop><D:lockdiscovery>`+lock+`</D:lockdiscovery></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>`))
+				io.WriteString(w, ms207(`<D:response><D:href>`+r.URL.Path+`</D:href><D:propstat><D:prop><D:lockdiscovery>`+lock+`</D:lockdiscovery></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>`))
 			}
 		})), st
 	}
@@ -268,7 +270,7 @@ func TestPropfindMarkedOp(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		w.WriteHeader(207)
-		io.WriteString(w, multistatus(`<D:response><D:href>/d/</D:href></D:response>`+
+		io.WriteString(w, ms207(`<D:response><D:href>/d/</D:href></D:response>`+
 			`<D:response><D:href>/d/a</D:href><D:propstat><D:prop><Z:Win32FileAttributes xmlns:Z="`+winNS+`">20</Z:Win32FileAttributes></D:prop></D:propstat></D:response>`))
 	}))
 	defer srv.Close()
