@@ -267,7 +267,7 @@ failed=()
 for s in "${servers[@]}"; do
   only=
   if [ "$s" = davit-nosync ]; then # the PUTs are what --no-sync changes
-    for w in put1m mixed; do
+    for w in put1m proppatch mixed; do
       if [ -z "$WORKLOADS" ] || [[ ",$WORKLOADS," == *,$w,* ]]; then only=${only:+$only+}$w; fi
     done
     [ -n "$only" ] || continue

@@ -26,7 +26,13 @@ type request struct {
 	// countMark, with countEntries, also counts the closing tags whose
 	// local name it is (a property every response must carry).
 	countMark string
+	// keepBody keeps the body (its first maxKeptBody bytes) in
+	// response.body, for an op that reads the answer itself.
+	keepBody bool
 }
+
+// maxKeptBody bounds what request.keepBody keeps of a body.
+const maxKeptBody = 64 << 10
 
 // response is what the client keeps of a response.
 type response struct {
@@ -36,6 +42,10 @@ type response struct {
 	marks     int   // closing tags named request.countMark, when counted
 	lockToken string
 	etag      string
+	// body is the body read, when request.keepBody asked for it (at most
+	// maxKeptBody bytes; bytes counts all); valid until the conn's next
+	// request.
+	body []byte
 }
 
 // conn is one keep-alive connection to the server.
@@ -46,7 +56,8 @@ type conn struct {
 	br      *bufio.Reader
 	head    []byte
 	scratch []byte
-	reused  bool // a request completed on nc already
+	kept    []byte // the body of a request.keepBody response
+	reused  bool   // a request completed on nc already
 	counter entryCounter
 }
 
@@ -109,6 +120,7 @@ func isClosedConn(err error) bool {
 // byte of a response arrived.
 func (c *conn) roundTrip(req *request, resp *response) (got bool, err error) {
 	*resp = response{}
+	c.kept = c.kept[:0]
 	if err := c.nc.SetDeadline(time.Now().Add(c.timeout)); err != nil {
 		return false, err
 	}
@@ -198,28 +210,32 @@ func (c *conn) readResponse(req *request, resp *response) (got bool, err error) 
 	switch {
 	case req.method == "HEAD" || st == 204 || st == 304:
 	case chunked:
-		if err := c.readChunked(resp, count); err != nil {
+		if err := c.readChunked(resp, count, req.keepBody); err != nil {
 			return true, err
 		}
 	case length >= 0:
-		if err := c.consume(length, resp, count); err != nil {
+		if err := c.consume(length, resp, count, req.keepBody); err != nil {
 			return true, err
 		}
 	default:
 		closeAfter = true
-		if err := c.consume(-1, resp, count); err != nil {
+		if err := c.consume(-1, resp, count, req.keepBody); err != nil {
 			return true, err
 		}
 	}
 	resp.entries, resp.marks = c.counter.n, c.counter.marks
+	if req.keepBody {
+		resp.body = c.kept
+	}
 	if closeAfter {
 		c.close()
 	}
 	return true, nil
 }
 
-// consume reads n body bytes (n < 0: until EOF).
-func (c *conn) consume(n int64, resp *response, count bool) error {
+// consume reads n body bytes (n < 0: until EOF), keeping them in c.kept
+// (up to maxKeptBody) when keep is set.
+func (c *conn) consume(n int64, resp *response, count, keep bool) error {
 	for n != 0 {
 		b := c.scratch
 		if n > 0 && int64(len(b)) > n {
@@ -230,6 +246,9 @@ func (c *conn) consume(n int64, resp *response, count bool) error {
 			resp.bytes += int64(k)
 			if count {
 				c.counter.feed(b[:k])
+			}
+			if keep {
+				c.kept = append(c.kept, b[:min(k, maxKeptBody-len(c.kept))]...)
 			}
 			if n > 0 {
 				n -= int64(k)
@@ -248,7 +267,7 @@ func (c *conn) consume(n int64, resp *response, count bool) error {
 	return nil
 }
 
-func (c *conn) readChunked(resp *response, count bool) error {
+func (c *conn) readChunked(resp *response, count, keep bool) error {
 	for {
 		line, err := c.br.ReadSlice('\n')
 		if err != nil {
@@ -273,7 +292,7 @@ func (c *conn) readChunked(resp *response, count bool) error {
 				}
 			}
 		}
-		if err := c.consume(size, resp, count); err != nil {
+		if err := c.consume(size, resp, count, keep); err != nil {
 			return err
 		}
 		crlf, err := c.br.ReadSlice('\n')

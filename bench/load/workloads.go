@@ -57,16 +57,24 @@ var (
 	// winProps is the PROPPATCH Windows Explorer's WebDAV redirector sends
 	// after each upload (see CLIENTS.md): four properties in Microsoft's
 	// namespace, which the server keeps as dead properties.
-	winProps = []byte(`<?xml version="1.0" encoding="utf-8"?>` + "\n" +
-		`<D:propertyupdate xmlns:D="DAV:" xmlns:Z="` + winNS + `"><D:set><D:prop>` +
-		`<Z:Win32CreationTime>Mon, 07 Dec 2026 09:30:00 GMT</Z:Win32CreationTime>` +
-		`<Z:Win32LastAccessTime>Mon, 07 Dec 2026 09:30:00 GMT</Z:Win32LastAccessTime>` +
-		`<Z:Win32LastModifiedTime>Mon, 07 Dec 2026 09:30:00 GMT</Z:Win32LastModifiedTime>` +
-		`<Z:Win32FileAttributes>00000020</Z:Win32FileAttributes>` +
-		`</D:prop></D:set></D:propertyupdate>`)
+	winProps = winPropsAt("Mon, 07 Dec 2026 09:30:00 GMT")
 	lockBody = []byte(`<?xml version="1.0" encoding="utf-8"?>` + "\n" +
 		`<D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>davit-bench</D:owner></D:lockinfo>`)
 )
+
+// winPropsAt is the PROPPATCH Windows Explorer's WebDAV redirector sends
+// after each upload (see CLIENTS.md), with its times set to date: four
+// properties in Microsoft's namespace, which the server keeps as dead
+// properties.
+func winPropsAt(date string) []byte {
+	return []byte(`<?xml version="1.0" encoding="utf-8"?>` + "\n" +
+		`<D:propertyupdate xmlns:D="DAV:" xmlns:Z="` + winNS + `"><D:set><D:prop>` +
+		`<Z:Win32CreationTime>` + date + `</Z:Win32CreationTime>` +
+		`<Z:Win32LastAccessTime>` + date + `</Z:Win32LastAccessTime>` +
+		`<Z:Win32LastModifiedTime>` + date + `</Z:Win32LastModifiedTime>` +
+		`<Z:Win32FileAttributes>00000020</Z:Win32FileAttributes>` +
+		`</D:prop></D:set></D:propertyupdate>`)
+}
 
 // workload describes one measurement. A throughput workload runs conns
 // connections per server, each repeating the op that mk makes for it; a
@@ -119,6 +127,17 @@ var workloads = []workload{
 			return propfindMarkedOp(dir100l.dir, "1", allpropBody, dir100l.files+1, "activelock", dir100l.files)
 		},
 		setup: lockAll(dir100l)},
+	{name: "proppatch", title: "PROPPATCH of Windows' 4 properties, own file, 8 conns", unit: "req/s", higher: true, conns: 8,
+		mk: func(w int) op {
+			// Two bodies with different times, in turn, so that every
+			// request changes what is stored.
+			return proppatchOp(dir100p.dir+fileName(w), [2][]byte{
+				winPropsAt("Mon, 07 Dec 2026 10:00:00 GMT"),
+				winPropsAt(fmt.Sprintf("Mon, 07 Dec 2026 10:%02d:00 GMT", w+1)),
+			})
+		},
+		setup: func(addr string, timeout time.Duration) error { return setDeadProps(addr, dir100p, winProps, timeout) },
+		extra: true},
 	{name: "pf1-10k-all", title: "PROPFIND D1 10,000 files, allprop", unit: "s",
 		one: func() op { return propfindOp(dir10k.dir, "1", allpropBody, dir10k.files+1) }},
 	{name: "pf1-10k-named", title: "PROPFIND D1 10,000 files, 4 named", unit: "s",
@@ -290,6 +309,32 @@ func propfindMarkedOp(path, depth string, body []byte, entries int, mark string,
 	}
 }
 
+// proppatchOp sets dead properties on path, with bodies[0] and bodies[1]
+// in turn, and wants each answered as proppatchCheck wants it.
+func proppatchOp(path string, bodies [2][]byte) op {
+	var reqs [2]*request
+	for i, b := range bodies {
+		reqs[i] = &request{method: "PROPPATCH", path: path, body: b, keepBody: true,
+			header: []string{"Content-Type: application/xml; charset=utf-8"}}
+	}
+	next := 0
+	var resp response
+	return func(c *conn, _ *rand.Rand) (int, int64, int, error) {
+		req := reqs[next]
+		next ^= 1
+		if err := c.do(req, &resp); err != nil {
+			return 1, 0, 0, fmt.Errorf("PROPPATCH %s: %w", path, err)
+		}
+		if resp.bytes > int64(len(resp.body)) {
+			return 1, resp.bytes, 0, fmt.Errorf("PROPPATCH %s: an answer of %d bytes", path, resp.bytes)
+		}
+		if err := proppatchCheck(resp.status, bytes.NewReader(resp.body)); err != nil {
+			return 1, resp.bytes, 0, fmt.Errorf("PROPPATCH %s: %w", path, err)
+		}
+		return 1, resp.bytes, 0, nil
+	}
+}
+
 // errUnsupported marks a server that lacks what a workload needs.
 var errUnsupported = errors.New("not supported")
 
@@ -394,18 +439,23 @@ func propNames(r io.Reader, space string) ([]string, error) {
 // set, an error wrapping errUnsupported when the server refused the
 // method or a property, another error for anything else.
 func proppatchResult(resp *http.Response) error {
-	switch resp.StatusCode {
+	return proppatchCheck(resp.StatusCode, resp.Body)
+}
+
+// proppatchCheck is proppatchResult on an answer's status and body.
+func proppatchCheck(status int, body io.Reader) error {
+	switch status {
 	case http.StatusOK, http.StatusNoContent:
 		// lighttpd answers 204 when every property was set; the PROPFIND
 		// of the workload checks that they were kept.
 		return nil
 	case http.StatusMultiStatus:
 	case http.StatusMethodNotAllowed, http.StatusNotImplemented, http.StatusForbidden:
-		return fmt.Errorf("status %d: %w", resp.StatusCode, errUnsupported)
+		return fmt.Errorf("status %d: %w", status, errUnsupported)
 	default:
-		return fmt.Errorf("status %d (want 207)", resp.StatusCode)
+		return fmt.Errorf("status %d (want 207)", status)
 	}
-	ms, err := multistatus.Decode(io.LimitReader(resp.Body, 1<<20))
+	ms, err := multistatus.Decode(io.LimitReader(body, 1<<20))
 	if err != nil {
 		return fmt.Errorf("reading the 207: %w", err)
 	}

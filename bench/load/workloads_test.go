@@ -295,3 +295,80 @@ func TestPropfindMarkedOp(t *testing.T) {
 		}
 	}
 }
+
+// TestProppatchOp runs the PROPPATCH workload's op against a server that
+// answers with the propstats its path names, over a Content-Length body,
+// a chunked one, and one over what the client keeps, and checks that the
+// op sends its two bodies in turn.
+func TestProppatchOp(t *testing.T) {
+	var mu sync.Mutex
+	var got []string // the bodies' dates, in order
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		if i := strings.Index(string(b), "<Z:Win32CreationTime>"); i >= 0 {
+			got = append(got, string(b[i+21:i+50]))
+		}
+		mu.Unlock()
+		if r.Method != "PROPPATCH" {
+			w.WriteHeader(400)
+			return
+		}
+		var body string
+		switch r.URL.Path {
+		case "/ok", "/chunked":
+			body = ms207(`<D:response><D:href>/f</D:href>` + propstat("200 OK") + `</D:response>`)
+		case "/424":
+			body = ms207(`<D:response><D:href>/f</D:href>` + propstat("200 OK") + propstat("424 Failed Dependency") + `</D:response>`)
+		case "/big":
+			body = ms207(`<D:response><D:href>/f</D:href>` + strings.Repeat(propstat("200 OK"), maxKeptBody/100) + `</D:response>`)
+		case "/locked":
+			w.WriteHeader(423)
+			return
+		}
+		w.WriteHeader(207)
+		if r.URL.Path == "/chunked" {
+			for i := 0; i < len(body); i += 50 {
+				io.WriteString(w, body[i:min(i+50, len(body))])
+				w.(http.Flusher).Flush()
+			}
+			return
+		}
+		io.WriteString(w, body)
+	}))
+	defer srv.Close()
+	c := newConn(strings.TrimPrefix(srv.URL, "http://"), 5*time.Second)
+	defer c.close()
+	bodies := [2][]byte{winPropsAt("Mon, 07 Dec 2026 10:00:00 GMT"), winPropsAt("Mon, 07 Dec 2026 10:01:00 GMT")}
+	for _, tc := range []struct {
+		path string
+		want string // "" for no error, else a part of it
+	}{
+		{"/ok", ""},
+		{"/chunked", ""},
+		{"/424", `a property answered "HTTP/1.1 424 Failed Dependency" (want 200)`},
+		{"/locked", "status 423 (want 207)"},
+		{"/big", "an answer of"},
+	} {
+		o := proppatchOp(tc.path, bodies)
+		for range 2 {
+			_, _, _, err := o(c, nil)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("%s: %v", tc.path, err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("%s: error %v, want one with %q", tc.path, err, tc.want)
+			}
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for i, d := range got {
+		if want := fmt.Sprintf("Mon, 07 Dec 2026 10:0%d:00 GMT", i%2); d != want {
+			t.Errorf("request %d set %q, want %q (the two bodies in turn)", i, d, want)
+		}
+	}
+	if len(got) != 10 {
+		t.Errorf("%d requests, want 10", len(got))
+	}
+}
