@@ -32,6 +32,9 @@ const BoltBucket = "props"
 type Bolt struct {
 	db    *bbolt.DB
 	empty atomic.Bool // no property stored (when true)
+	// writes commits the writes that arrive together in one transaction
+	// (see group).
+	writes group
 }
 
 var _ Store = (*Bolt)(nil)
@@ -50,7 +53,7 @@ func NewBolt(db *bbolt.DB) (*Bolt, error) {
 	if err != nil {
 		return nil, fmt.Errorf("props: create %s bucket: %w", BoltBucket, err)
 	}
-	s := &Bolt{db: db}
+	s := &Bolt{db: db, writes: group{db: db}}
 	s.empty.Store(empty)
 	return s, nil
 }
@@ -67,14 +70,11 @@ func (s *Bolt) view(f func(b *bbolt.Bucket) error) error {
 	})
 }
 
+// update runs f in a write transaction of the bucket, which it may share
+// with other writes that arrive meanwhile (see group): f may run more than
+// once, and must touch nothing but the bucket.
 func (s *Bolt) update(f func(b *bbolt.Bucket) error) error {
-	return s.db.Update(func(tx *bbolt.Tx) error {
-		b := tx.Bucket([]byte(BoltBucket))
-		if b == nil {
-			return errNoBucket
-		}
-		return f(b)
-	})
+	return s.writes.update(f)
 }
 
 func key(p string, n xml.Name) []byte {
