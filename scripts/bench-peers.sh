@@ -267,7 +267,7 @@ failed=()
 for s in "${servers[@]}"; do
   only=
   if [ "$s" = davit-nosync ]; then # the PUTs are what --no-sync changes
-    for w in put1m proppatch mixed; do
+    for w in put1m proppatch move mixed; do
       if [ -z "$WORKLOADS" ] || [[ ",$WORKLOADS," == *,$w,* ]]; then only=${only:+$only+}$w; fi
     done
     [ -n "$only" ] || continue
@@ -288,8 +288,8 @@ for s in "${servers[@]}"; do
   # than a minute.
   mkdir "$run/root"
   cp -al "$work/data/." "$run/root/"
-  rm -rf "$run/root/put" "$run/root/mixed" "$run/root/d100p"
-  cp -a "$work/data/put" "$work/data/mixed" "$work/data/d100p" "$run/root/"
+  rm -rf "$run/root/put" "$run/root/mixed" "$run/root/d100p" "$run/root/mv"
+  cp -a "$work/data/put" "$work/data/mixed" "$work/data/d100p" "$work/data/mv" "$run/root/"
   port=$("$bin/load" freeport)
   p=$(start_server "$s" "$run/root" "$run" "$port")
   pids+=("$p")

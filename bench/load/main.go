@@ -88,6 +88,11 @@ func mkdata(dir string) error {
 	if err := os.MkdirAll(filepath.Join(dir, "put"), 0o755); err != nil {
 		return err
 	}
+	for w := range moveClient {
+		if err := writeFile(filepath.Join(dir, "mv", fmt.Sprintf("c%02d-0.txt", w)), entry); err != nil {
+			return err
+		}
+	}
 	for w := range mixedClient {
 		if err := writeFile(filepath.Join(dir, "mixed", fmt.Sprintf("c%02d.lock", w)), entry); err != nil {
 			return err

@@ -26,6 +26,7 @@ const (
 	putSize     = 1 << 20
 	mixedPut    = 64 << 10
 	mixedClient = 64
+	moveClient  = 8 // connections of the move workload, each with its file
 )
 
 // A listing folder and the number of files in it.
@@ -137,6 +138,9 @@ var workloads = []workload{
 			})
 		},
 		setup: func(addr string, timeout time.Duration) error { return setDeadProps(addr, dir100p, winProps, timeout) },
+		extra: true},
+	{name: "move", title: "MOVE of a file to a new name and back, own file, 8 conns", unit: "req/s", higher: true, conns: moveClient,
+		mk:    func(w int) op { return moveOp(fmt.Sprintf("/mv/c%02d-0.txt", w), fmt.Sprintf("/mv/c%02d-1.txt", w)) },
 		extra: true},
 	{name: "pf1-10k-all", title: "PROPFIND D1 10,000 files, allprop", unit: "s",
 		one: func() op { return propfindOp(dir10k.dir, "1", allpropBody, dir10k.files+1) }},
@@ -332,6 +336,42 @@ func proppatchOp(path string, bodies [2][]byte) op {
 			return 1, resp.bytes, 0, fmt.Errorf("PROPPATCH %s: %w", path, err)
 		}
 		return 1, resp.bytes, 0, nil
+	}
+}
+
+// moveOp renames a to b and, the next time, b to a: what a client does
+// to rename a file (Explorer, Finder, rclone), each MOVE to a name that
+// is free, wanting 201 (or 204: nginx answers so, where RFC 4918 §9.9.4
+// has 204 for a destination that existed). The Destination is an
+// absolute URI, as RFC 4918 has clients send it (Apache takes no other
+// form). A round may end between the two: the first MOVE of an op that
+// finds no source turns round, once (a 404; nginx and x/net look at the
+// destination first and answer 412).
+func moveOp(a, b string) op {
+	var reqs [2]*request
+	flip, started := 0, false
+	var resp response
+	return func(c *conn, _ *rand.Rand) (int, int64, int, error) {
+		if reqs[0] == nil {
+			reqs[0] = &request{method: "MOVE", path: a, header: []string{"Destination: http://" + c.addr + b, "Overwrite: F"}}
+			reqs[1] = &request{method: "MOVE", path: b, header: []string{"Destination: http://" + c.addr + a, "Overwrite: F"}}
+		}
+		for {
+			req := reqs[flip]
+			if err := c.do(req, &resp); err != nil {
+				return 1, 0, 0, fmt.Errorf("MOVE %s: %w", req.path, err)
+			}
+			if !started && (resp.status == http.StatusNotFound || resp.status == http.StatusPreconditionFailed) {
+				started, flip = true, flip^1
+				continue
+			}
+			started = true
+			if resp.status != http.StatusCreated && resp.status != http.StatusNoContent {
+				return 1, resp.bytes, 0, fmt.Errorf("MOVE %s: status %d (want 201)", req.path, resp.status)
+			}
+			flip ^= 1
+			return 1, resp.bytes, 0, nil
+		}
 	}
 }
 

@@ -372,3 +372,54 @@ func TestProppatchOp(t *testing.T) {
 		t.Errorf("%d requests, want 10", len(got))
 	}
 }
+
+// TestMoveOp runs the MOVE workload's op against a server of two names,
+// one file: it moves the file back and forth, and an op that starts
+// where the last one stopped turns round once (404, or nginx's 412),
+// where a second refusal is an error.
+func TestMoveOp(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		destFirst bool // answer 412 for an existing destination before 404 for a missing source (nginx)
+		start     string
+		wantErr   bool // every move fails (once turned round, a refusal is an error)
+	}{
+		{"from a", false, "/a", false},
+		{"from b, 404", false, "/b", false},
+		{"from b, 412", true, "/b", false},
+		{"both gone", false, "", true},
+	} {
+		var mu sync.Mutex
+		at := tc.start
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			defer mu.Unlock()
+			dst := strings.TrimPrefix(r.Header.Get("Destination"), "http://"+r.Host)
+			switch {
+			case r.Method != "MOVE" || r.Header.Get("Overwrite") != "F":
+				w.WriteHeader(400)
+			case tc.destFirst && dst == at:
+				w.WriteHeader(412)
+			case r.URL.Path != at:
+				w.WriteHeader(404)
+			case dst == at:
+				w.WriteHeader(412)
+			default:
+				at = dst
+				w.WriteHeader(201)
+			}
+		}))
+		c := newConn(strings.TrimPrefix(srv.URL, "http://"), 5*time.Second)
+		for range 2 { // two rounds: two ops, each starting afresh
+			o := moveOp("/a", "/b")
+			for i := range 3 {
+				_, _, _, err := o(c, nil)
+				if (err != nil) != tc.wantErr {
+					t.Errorf("%s: move %d: %v", tc.name, i, err)
+				}
+			}
+		}
+		c.close()
+		srv.Close()
+	}
+}
