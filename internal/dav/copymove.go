@@ -55,8 +55,14 @@ func (h *Handler) copyMove(w http.ResponseWriter, r *http.Request, src string) e
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return err
 	}
-	if pinfo, err := h.fs.Stat(ctx, parent(dst)); err != nil || !pinfo.IsDir {
-		return errorf(http.StatusConflict, "", "the destination's parent collection does not exist")
+	// The destination's parent must be a collection (409 otherwise). It
+	// is when the destination exists, or when it shares its parent with
+	// the source, which exists: a rename in place (the common MOVE) needs
+	// no look at it.
+	if !dstExists && parent(dst) != parent(src) {
+		if pinfo, err := h.fs.Stat(ctx, parent(dst)); err != nil || !pinfo.IsDir {
+			return errorf(http.StatusConflict, "", "the destination's parent collection does not exist")
+		}
 	}
 	if dstExists && !overwrite {
 		return errorf(http.StatusPreconditionFailed, "", "destination exists and Overwrite is F")
@@ -130,14 +136,31 @@ func (h *Handler) move(ctx context.Context, src, dst string, info storage.Info, 
 }
 
 // rename renames src to dst with their properties, as one step for
-// PROPPATCH (see Handler.nsMu).
+// PROPPATCH (see Handler.nsMu). It waits for the rename to be durable
+// after releasing nsMu, so that renames wait for each other's syncs only
+// as the disk makes them.
 func (h *Handler) rename(ctx context.Context, src, dst string) error {
-	h.nsMu.Lock()
-	defer h.nsMu.Unlock()
-	if err := h.fs.Rename(ctx, src, dst); err != nil {
+	sync, err := h.renameLocked(ctx, src, dst)
+	if sync == nil {
 		return err
 	}
-	return h.props.Move(ctx, src, dst)
+	if serr := sync(); err == nil {
+		err = serr
+	}
+	return err
+}
+
+// renameLocked is rename's step under nsMu: the rename, with the sync
+// left to the caller (nil when the rename failed), and the properties'
+// move.
+func (h *Handler) renameLocked(ctx context.Context, src, dst string) (func() error, error) {
+	h.nsMu.Lock()
+	defer h.nsMu.Unlock()
+	sync, err := storage.RenameSyncLater(ctx, h.fs, src, dst)
+	if err != nil {
+		return nil, err
+	}
+	return sync, h.props.Move(ctx, src, dst)
 }
 
 // copyTree copies src to dst (members too when deep), with their dead

@@ -196,6 +196,20 @@ func (f *filterFS) Rename(ctx context.Context, src, dst string) error {
 	return f.FS.Rename(ctx, src, dst)
 }
 
+// RenameSyncLater keeps the wrapped FS's rename without the wait for
+// durability (storage.SyncLater).
+func (f *filterFS) RenameSyncLater(ctx context.Context, src, dst string) (func() error, error) {
+	if f.hidden(src) {
+		return nil, notFound(src)
+	}
+	if err := f.creatable(dst); err != nil {
+		return nil, err
+	}
+	return storage.RenameSyncLater(ctx, f.FS, src, dst)
+}
+
+var _ storage.SyncLater = (*filterFS)(nil)
+
 func (f *filterFS) SetModTime(ctx context.Context, name string, t time.Time) error {
 	if f.hidden(name) {
 		return notFound(name)

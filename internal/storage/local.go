@@ -366,40 +366,60 @@ func (l *LocalFS) CopyFile(ctx context.Context, src, dst string) error {
 // collections alike. The check that dst does not exist comes just before
 // the rename, which would replace a file created in between.
 func (l *LocalFS) Rename(ctx context.Context, src, dst string) error {
-	srel, err := l.rel("rename", src, true)
+	sync, err := l.RenameSyncLater(ctx, src, dst)
 	if err != nil {
 		return err
+	}
+	return sync()
+}
+
+var _ SyncLater = (*LocalFS)(nil)
+
+// RenameSyncLater implements SyncLater: the sync it returns syncs the
+// destination's folder, and the source's when it is another.
+func (l *LocalFS) RenameSyncLater(ctx context.Context, src, dst string) (func() error, error) {
+	srel, err := l.rel("rename", src, true)
+	if err != nil {
+		return nil, err
 	}
 	drel, err := l.rel("rename", dst, true)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	switch {
 	case srel == ".":
-		return wrap("rename", src, false, ErrPermission)
+		return nil, wrap("rename", src, false, ErrPermission)
 	case strings.HasPrefix(dst, src+"/"):
-		return wrap("rename", dst, false, ErrInvalidName)
+		return nil, wrap("rename", dst, false, ErrInvalidName)
+	}
+	if sync, done, err := l.renameBeneath(src, dst, srel, drel); done {
+		if err == nil {
+			l.files.forget(l, srel)
+		}
+		return sync, err
 	}
 	if _, err := l.root.Lstat(srel); err != nil {
-		return wrap("rename", src, true, err)
+		return nil, wrap("rename", src, true, err)
 	}
 	switch _, err := l.root.Lstat(drel); {
 	case err == nil:
-		return wrap("rename", dst, false, ErrExist)
+		return nil, wrap("rename", dst, false, ErrExist)
 	case !errors.Is(err, fs.ErrNotExist):
-		return wrap("rename", dst, false, err)
+		return nil, wrap("rename", dst, false, err)
 	}
 	if err := l.root.Rename(srel, drel); err != nil {
-		return wrap("rename", dst, false, err)
+		return nil, wrap("rename", dst, false, err)
 	}
 	l.files.forget(l, srel)
-	if err := l.syncDir(path.Dir(drel)); err != nil {
-		return wrap("rename", dst, false, err)
-	}
-	if path.Dir(srel) != path.Dir(drel) {
-		return wrap("rename", src, false, l.syncDir(path.Dir(srel)))
-	}
-	return nil
+	return func() error {
+		if err := l.syncDir(path.Dir(drel)); err != nil {
+			return wrap("rename", dst, false, err)
+		}
+		if path.Dir(srel) != path.Dir(drel) {
+			return wrap("rename", src, false, l.syncDir(path.Dir(srel)))
+		}
+		return nil
+	}, nil
 }
 
 // SetModTime implements FS.

@@ -160,6 +160,30 @@ func OpenInfo(ctx context.Context, fsys FS, name string, buf []byte) (File, []by
 	return f, body, info, nil
 }
 
+// SyncLater is an optional FS method for a rename that must not hold a
+// lock while it waits for the disk: a backend that makes a rename durable
+// with a sync of its folders (LocalFS) implements it, and the protocol
+// layer renames under its namespace lock and syncs after releasing it, so
+// that renames do not wait for each other's syncs.
+type SyncLater interface {
+	// RenameSyncLater is Rename without the wait for durability: the
+	// rename is done (and seen by every reader) when it returns, and sync,
+	// called once afterwards, makes it durable, with Rename's errors.
+	RenameSyncLater(ctx context.Context, src, dst string) (sync func() error, err error)
+}
+
+// RenameSyncLater renames src to dst in fsys, leaving the wait for
+// durability to the sync it returns when fsys is a SyncLater; otherwise
+// it is Rename, and sync does nothing.
+func RenameSyncLater(ctx context.Context, fsys FS, src, dst string) (sync func() error, err error) {
+	if s, ok := fsys.(SyncLater); ok {
+		return s.RenameSyncLater(ctx, src, dst)
+	}
+	return noSync, fsys.Rename(ctx, src, dst)
+}
+
+func noSync() error { return nil }
+
 // ReadWhole reads f, a file just opened and described by info, whole into
 // buf when info.Size is less than len(buf), closes it and returns the
 // content (buf[:info.Size]) with a nil File. Otherwise it returns f, with

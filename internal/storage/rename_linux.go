@@ -1,0 +1,96 @@
+package storage
+
+import (
+	"path"
+
+	"golang.org/x/sys/unix"
+)
+
+// renameBeneath renames srel to drel in one renameat2 call with
+// RENAME_NOREPLACE (the destination must not exist, checked by the kernel
+// in the same step), on their folders opened beneath the root with one
+// openat2 each (none for the top level), where os.Root's rename with the
+// two looks before it opens and closes each folder on the way several
+// times over. Its sync fsyncs those same folders and closes them. done is
+// false when the caller must take the walk instead: openat2 or the flag
+// is missing (a file system without RENAME_NOREPLACE answers EINVAL), or
+// the rename failed otherwise than on an existing destination, whose
+// error the walk words as the rest of LocalFS expects; nothing was
+// renamed then.
+func (l *LocalFS) renameBeneath(src, dst, srel, drel string) (sync func() error, done bool, err error) {
+	if walkOnly.Load() {
+		return nil, false, nil
+	}
+	sdir, ddir := path.Dir(srel), path.Dir(drel)
+	sfd, ok, err := l.renameDir(sdir)
+	if !ok || err != nil {
+		return nil, ok, wrap("rename", src, true, err)
+	}
+	dfd := sfd
+	if ddir != sdir {
+		if dfd, ok, err = l.renameDir(ddir); !ok || err != nil {
+			l.closeDir(sfd)
+			return nil, ok, wrap("rename", dst, false, err)
+		}
+	}
+	closeAll := func() {
+		l.closeDir(sfd)
+		if dfd != sfd {
+			l.closeDir(dfd)
+		}
+	}
+	for {
+		err = unix.Renameat2(sfd, path.Base(srel), dfd, path.Base(drel), unix.RENAME_NOREPLACE)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	switch err {
+	case nil:
+	case unix.EEXIST:
+		closeAll()
+		return nil, true, wrap("rename", dst, false, ErrExist)
+	default:
+		closeAll()
+		return nil, false, nil
+	}
+	if l.noSync {
+		closeAll()
+		return noSync, true, nil
+	}
+	return func() error {
+		defer closeAll()
+		if err := fsyncFd(dfd); err != nil {
+			return wrap("rename", dst, false, err)
+		}
+		if dfd != sfd {
+			return wrap("rename", src, false, fsyncFd(sfd))
+		}
+		return nil
+	}, true, nil
+}
+
+// renameDir opens the folder rel (".": the top level, already open) to
+// rename in and sync, beneath the root; ok is false when openat2 is not
+// there to do it.
+func (l *LocalFS) renameDir(rel string) (fd int, ok bool, err error) {
+	if rel == "." {
+		return int(l.top.Fd()), true, nil
+	}
+	return l.openat2(rel, unix.O_RDONLY|unix.O_DIRECTORY)
+}
+
+// closeDir closes a descriptor of renameDir (never the top level's).
+func (l *LocalFS) closeDir(fd int) {
+	if fd != int(l.top.Fd()) {
+		unix.Close(fd)
+	}
+}
+
+func fsyncFd(fd int) error {
+	for {
+		if err := unix.Fsync(fd); err != unix.EINTR {
+			return err
+		}
+	}
+}
