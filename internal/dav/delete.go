@@ -20,6 +20,23 @@ type failures struct {
 	ms  *multistatus.Writer
 	n   int
 	set map[string]bool // failed paths, to skip and to tidy properties
+	// syncs are the waits for the removals made (see removeOne), run
+	// once the tree is removed, out of the namespace lock: one sync of
+	// each folder covers all its members.
+	syncs []func() error
+}
+
+// sync waits for every removal made so far to be durable, and returns
+// the first failure.
+func (f *failures) sync() error {
+	var first error
+	for _, s := range f.syncs {
+		if err := s(); err != nil && first == nil {
+			first = err
+		}
+	}
+	f.syncs = f.syncs[:0]
+	return first
 }
 
 const maxFailuresKept = 10_000
@@ -94,6 +111,13 @@ func (h *Handler) removeTree(ctx context.Context, p string, info storage.Info, f
 		return err
 	}
 	nested, err := h.removeRec(ctx, p, info, f, p)
+	if serr := f.sync(); serr != nil {
+		if nested {
+			f.add(p, info.IsDir, serr) // removals the 207 implies may not last
+		} else if err == nil {
+			err = serr
+		}
+	}
 	if !nested {
 		if err != nil {
 			return err
@@ -132,20 +156,31 @@ func (h *Handler) removeRec(ctx context.Context, p string, info storage.Info, f 
 			return false, err
 		}
 	}
-	return false, h.removeOne(ctx, p, p == top)
+	err = h.removeOne(ctx, p, p == top, f)
+	if err == nil && len(f.syncs) >= maxPendingSyncs {
+		err = f.sync() // bounded: a large tree waits every so many members
+	}
+	return false, err
 }
+
+// maxPendingSyncs bounds the waits for durability a removal keeps before
+// it runs them (one folder sync covers all of a folder's).
+const maxPendingSyncs = 256
 
 // removeOne removes the resource p (a file, or a folder now empty) and
 // its properties, as one step for PROPPATCH (see Handler.nsMu). The top
 // of a removal drops every property under it; a member's are dropped at
 // once, since should another member fail they would outlive it, and a
-// cheap read decides whether a write is needed.
-func (h *Handler) removeOne(ctx context.Context, p string, top bool) error {
+// cheap read decides whether a write is needed. The wait for the removal
+// to be durable goes to f.syncs, for removeTree to run out of nsMu.
+func (h *Handler) removeOne(ctx context.Context, p string, top bool, f *failures) error {
 	h.nsMu.Lock()
 	defer h.nsMu.Unlock()
-	if err := h.fs.Remove(ctx, p); err != nil {
+	sync, err := storage.RemoveSyncLater(ctx, h.fs, p)
+	if err != nil {
 		return err
 	}
+	f.syncs = append(f.syncs, sync)
 	if top {
 		return h.props.Delete(ctx, p)
 	}

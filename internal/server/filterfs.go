@@ -126,16 +126,27 @@ func (f *filterFS) Mkdir(ctx context.Context, name string) error {
 }
 
 func (f *filterFS) Remove(ctx context.Context, name string) error {
-	if f.hidden(name) {
-		return notFound(name)
+	sync, err := f.RemoveSyncLater(ctx, name)
+	if err != nil {
+		return err
 	}
-	err := f.FS.Remove(ctx, name)
+	return sync()
+}
+
+// RemoveSyncLater keeps the wrapped FS's removal without the wait for
+// durability (storage.SyncLater). A collection holding hidden names only
+// is removed with them.
+func (f *filterFS) RemoveSyncLater(ctx context.Context, name string) (func() error, error) {
+	if f.hidden(name) {
+		return nil, notFound(name)
+	}
+	sync, err := storage.RemoveSyncLater(ctx, f.FS, name)
 	if errors.Is(err, storage.ErrNotEmpty) && len(f.hide) > 0 {
 		if f.removeHidden(ctx, name) {
-			err = f.FS.Remove(ctx, name)
+			sync, err = storage.RemoveSyncLater(ctx, f.FS, name)
 		}
 	}
-	return err
+	return sync, err
 }
 
 // removeHidden removes the hidden members of the collection name when it

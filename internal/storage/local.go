@@ -58,15 +58,19 @@ type LocalOptions struct {
 //
 // A LocalFS is safe for concurrent use.
 type LocalFS struct {
-	root   *os.Root
-	top    *os.File // the root folder, open for the ...at system calls
-	noSync bool
-	hidden map[string]bool
-	stage  string     // StageDir relative to the root, "" to stage beside
-	sdir   *os.File   // the stage folder, open; nil to stage beside
-	dirs   *dirCache  // small folders' names kept between listings; nil for none
-	files  *fileCache // small files kept open between reads; nil for none
-	dev    uint64     // the root's device, the only one whose files are kept
+	root *os.Root
+	top  *os.File // the root folder, open for the ...at system calls
+	// dsyncs shares folder syncs among the renames and removals waiting
+	// for them; syncDirTest, set by tests, replaces syncDir there.
+	dsyncs      dirSyncs
+	syncDirTest func(dir string) error
+	noSync      bool
+	hidden      map[string]bool
+	stage       string     // StageDir relative to the root, "" to stage beside
+	sdir        *os.File   // the stage folder, open; nil to stage beside
+	dirs        *dirCache  // small folders' names kept between listings; nil for none
+	files       *fileCache // small files kept open between reads; nil for none
+	dev         uint64     // the root's device, the only one whose files are kept
 }
 
 // NewLocal opens the existing folder dir as a LocalFS. Close releases it.
@@ -325,18 +329,29 @@ func (l *LocalFS) Mkdir(ctx context.Context, name string) error {
 
 // Remove implements FS. A symbolic link is removed itself, never its target.
 func (l *LocalFS) Remove(ctx context.Context, name string) error {
-	rel, err := l.rel("remove", name, true)
+	sync, err := l.RemoveSyncLater(ctx, name)
 	if err != nil {
 		return err
 	}
+	return sync()
+}
+
+// RemoveSyncLater implements SyncLater: the sync it returns syncs the
+// folder that held name, shared with the other changes waiting for it.
+func (l *LocalFS) RemoveSyncLater(ctx context.Context, name string) (func() error, error) {
+	rel, err := l.rel("remove", name, true)
+	if err != nil {
+		return nil, err
+	}
 	if rel == "." {
-		return wrap("remove", name, false, ErrPermission)
+		return nil, wrap("remove", name, false, ErrPermission)
 	}
 	if err := l.root.Remove(rel); err != nil {
-		return wrap("remove", name, true, err)
+		return nil, wrap("remove", name, true, err)
 	}
 	l.files.forget(l, rel)
-	return wrap("remove", name, false, l.syncDir(path.Dir(rel)))
+	sync := l.syncLater(path.Dir(rel))
+	return func() error { return wrap("remove", name, false, sync()) }, nil
 }
 
 // CopyFile implements FS with a temporary file renamed over dst, as Put.
@@ -411,15 +426,28 @@ func (l *LocalFS) RenameSyncLater(ctx context.Context, src, dst string) (func() 
 		return nil, wrap("rename", dst, false, err)
 	}
 	l.files.forget(l, srel)
+	return l.renameSyncs(src, dst, srel, drel), nil
+}
+
+// renameSyncs returns the wait for a rename to be durable: a sync of the
+// destination's folder, and of the source's when it is another, each
+// shared with the other changes waiting for it.
+func (l *LocalFS) renameSyncs(src, dst, srel, drel string) func() error {
+	if l.noSync {
+		return noSync
+	}
+	dsync := l.syncLater(path.Dir(drel))
+	ssync := noSync
+	if path.Dir(srel) != path.Dir(drel) {
+		ssync = l.syncLater(path.Dir(srel))
+	}
 	return func() error {
-		if err := l.syncDir(path.Dir(drel)); err != nil {
-			return wrap("rename", dst, false, err)
+		derr, serr := dsync(), ssync()
+		if derr != nil {
+			return wrap("rename", dst, false, derr)
 		}
-		if path.Dir(srel) != path.Dir(drel) {
-			return wrap("rename", src, false, l.syncDir(path.Dir(srel)))
-		}
-		return nil
-	}, nil
+		return wrap("rename", src, false, serr)
+	}
 }
 
 // SetModTime implements FS.

@@ -11,7 +11,7 @@ import (
 // in the same step), on their folders opened beneath the root with one
 // openat2 each (none for the top level), where os.Root's rename with the
 // two looks before it opens and closes each folder on the way several
-// times over. Its sync fsyncs those same folders and closes them. done is
+// times over. Its sync is renameSyncs'. done is
 // false when the caller must take the walk instead: openat2 or the flag
 // is missing (a file system without RENAME_NOREPLACE answers EINVAL), or
 // the rename failed otherwise than on an existing destination, whose
@@ -45,52 +45,29 @@ func (l *LocalFS) renameBeneath(src, dst, srel, drel string) (sync func() error,
 			break
 		}
 	}
+	closeAll()
 	switch err {
 	case nil:
+		return l.renameSyncs(src, dst, srel, drel), true, nil
 	case unix.EEXIST:
-		closeAll()
 		return nil, true, wrap("rename", dst, false, ErrExist)
-	default:
-		closeAll()
-		return nil, false, nil
 	}
-	if l.noSync {
-		closeAll()
-		return noSync, true, nil
-	}
-	return func() error {
-		defer closeAll()
-		if err := fsyncFd(dfd); err != nil {
-			return wrap("rename", dst, false, err)
-		}
-		if dfd != sfd {
-			return wrap("rename", src, false, fsyncFd(sfd))
-		}
-		return nil
-	}, true, nil
+	return nil, false, nil
 }
 
 // renameDir opens the folder rel (".": the top level, already open) to
-// rename in and sync, beneath the root; ok is false when openat2 is not
-// there to do it.
+// rename in, beneath the root; ok is false when openat2 is not there to
+// do it.
 func (l *LocalFS) renameDir(rel string) (fd int, ok bool, err error) {
 	if rel == "." {
 		return int(l.top.Fd()), true, nil
 	}
-	return l.openat2(rel, unix.O_RDONLY|unix.O_DIRECTORY)
+	return l.openat2(rel, unix.O_PATH|unix.O_DIRECTORY)
 }
 
 // closeDir closes a descriptor of renameDir (never the top level's).
 func (l *LocalFS) closeDir(fd int) {
 	if fd != int(l.top.Fd()) {
 		unix.Close(fd)
-	}
-}
-
-func fsyncFd(fd int) error {
-	for {
-		if err := unix.Fsync(fd); err != unix.EINTR {
-			return err
-		}
 	}
 }

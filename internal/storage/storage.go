@@ -160,26 +160,43 @@ func OpenInfo(ctx context.Context, fsys FS, name string, buf []byte) (File, []by
 	return f, body, info, nil
 }
 
-// SyncLater is an optional FS method for a rename that must not hold a
-// lock while it waits for the disk: a backend that makes a rename durable
-// with a sync of its folders (LocalFS) implements it, and the protocol
-// layer renames under its namespace lock and syncs after releasing it, so
-// that renames do not wait for each other's syncs.
+// SyncLater is an optional FS interface for changes that must not hold a
+// lock while they wait for the disk: a backend that makes a rename or a
+// removal durable with a sync of its folder (LocalFS) implements it, and
+// the protocol layer changes the namespace under its lock and waits for
+// durability after releasing it, so that changes do not wait for each
+// other's syncs, and a removed tree waits for one sync a folder.
 type SyncLater interface {
 	// RenameSyncLater is Rename without the wait for durability: the
 	// rename is done (and seen by every reader) when it returns, and sync,
 	// called once afterwards, makes it durable, with Rename's errors.
 	RenameSyncLater(ctx context.Context, src, dst string) (sync func() error, err error)
+	// RemoveSyncLater is Remove in the same way.
+	RemoveSyncLater(ctx context.Context, name string) (sync func() error, err error)
 }
 
 // RenameSyncLater renames src to dst in fsys, leaving the wait for
-// durability to the sync it returns when fsys is a SyncLater; otherwise
-// it is Rename, and sync does nothing.
+// durability to the sync it returns (nil on error) when fsys is a
+// SyncLater; otherwise it is Rename, and sync does nothing.
 func RenameSyncLater(ctx context.Context, fsys FS, src, dst string) (sync func() error, err error) {
 	if s, ok := fsys.(SyncLater); ok {
 		return s.RenameSyncLater(ctx, src, dst)
 	}
-	return noSync, fsys.Rename(ctx, src, dst)
+	if err := fsys.Rename(ctx, src, dst); err != nil {
+		return nil, err
+	}
+	return noSync, nil
+}
+
+// RemoveSyncLater is RenameSyncLater for Remove.
+func RemoveSyncLater(ctx context.Context, fsys FS, name string) (sync func() error, err error) {
+	if s, ok := fsys.(SyncLater); ok {
+		return s.RemoveSyncLater(ctx, name)
+	}
+	if err := fsys.Remove(ctx, name); err != nil {
+		return nil, err
+	}
+	return noSync, nil
 }
 
 func noSync() error { return nil }

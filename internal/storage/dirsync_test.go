@@ -1,0 +1,196 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncCounter stands in for the folder sync: it counts the syncs of each
+// folder and can hold them until released.
+type syncCounter struct {
+	mu      sync.Mutex
+	n       map[string]int
+	hold    chan struct{} // when set, each sync waits for it to be closed
+	started chan string   // when set, each sync sends its folder first
+	fail    error         // returned by the next sync (once)
+}
+
+func (c *syncCounter) sync(dir string) error {
+	if c.started != nil {
+		c.started <- dir
+	}
+	if c.hold != nil {
+		<-c.hold
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n[dir]++
+	err := c.fail
+	c.fail = nil
+	return err
+}
+
+func (c *syncCounter) count(dir string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n[dir]
+}
+
+func counted(t *testing.T) (*LocalFS, *syncCounter, string) {
+	t.Helper()
+	root := t.TempDir()
+	l := openLocal(t, root)
+	c := &syncCounter{n: map[string]int{}}
+	l.syncDirTest = c.sync
+	return l, c, root
+}
+
+func (l *LocalFS) syncsPending() int {
+	l.dsyncs.mu.Lock()
+	defer l.dsyncs.mu.Unlock()
+	return len(l.dsyncs.m)
+}
+
+// TestDirSyncShared: changes noted before a sync starts share it; one
+// noted while a sync runs waits for the next; nothing is kept after.
+func TestDirSyncShared(t *testing.T) {
+	l, c, _ := counted(t)
+	var waits []func() error
+	for range 100 {
+		waits = append(waits, l.syncLater("a"))
+	}
+	waits = append(waits, l.syncLater("b"))
+	for i, w := range waits {
+		if err := w(); err != nil {
+			t.Fatalf("wait %d: %v", i, err)
+		}
+	}
+	if a, b := c.count("a"), c.count("b"); a != 1 || b != 1 {
+		t.Errorf("syncs: a %d, b %d; want 1 each", a, b)
+	}
+
+	// A change noted while a sync runs is not covered by it.
+	c.hold, c.started = make(chan struct{}), make(chan string, 4)
+	first := l.syncLater("a")
+	done1 := make(chan error, 1)
+	go func() { done1 <- first() }()
+	<-c.started // the sync of the first change runs, held
+	second := l.syncLater("a")
+	done2 := make(chan error, 1)
+	go func() { done2 <- second() }()
+	select {
+	case err := <-done2:
+		t.Fatalf("the second change's wait returned (%v) before any sync after it", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(c.hold)
+	if err := <-done1; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done2; err != nil {
+		t.Fatal(err)
+	}
+	if n := c.count("a"); n != 3 {
+		t.Errorf("syncs of a: %d, want 3 (1 + the held one + one after the second change)", n)
+	}
+	if n := l.syncsPending(); n != 0 {
+		t.Errorf("%d folders kept after every wait", n)
+	}
+}
+
+// TestDirSyncErrors: a failed sync fails the wait that ran it, and the
+// next wait syncs again; a folder gone since counts as synced.
+func TestDirSyncErrors(t *testing.T) {
+	l, c, _ := counted(t)
+	boom := errors.New("I/O error")
+	c.fail = boom
+	w1, w2 := l.syncLater("a"), l.syncLater("a")
+	if err := w1(); !errors.Is(err, boom) {
+		t.Errorf("first wait: %v, want %v", err, boom)
+	}
+	if err := w2(); err != nil {
+		t.Errorf("second wait: %v", err)
+	}
+	if n := c.count("a"); n != 2 {
+		t.Errorf("syncs: %d, want 2", n)
+	}
+	c.fail = &fs.PathError{Op: "open", Path: "gone", Err: fs.ErrNotExist}
+	if err := l.syncLater("gone")(); err != nil {
+		t.Errorf("a folder gone: %v", err)
+	}
+	if n := l.syncsPending(); n != 0 {
+		t.Errorf("%d folders kept after every wait", n)
+	}
+}
+
+// TestDirSyncConcurrent: many waits at once (run it with -race), each
+// returning only once a sync has followed its change.
+func TestDirSyncConcurrent(t *testing.T) {
+	l, c, _ := counted(t)
+	var wg sync.WaitGroup
+	for w := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 50 {
+				if err := l.syncLater(fmt.Sprint("d", (w+i)%3))(); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	total := c.count("d0") + c.count("d1") + c.count("d2")
+	if total == 0 || total > 16*50 {
+		t.Errorf("%d syncs for 800 changes", total)
+	}
+	if n := l.syncsPending(); n != 0 {
+		t.Errorf("%d folders kept after every wait", n)
+	}
+}
+
+// TestRemoveSyncLater removes 300 files of a folder, each with its wait,
+// then waits for all: one sync of the folder, and the files gone.
+func TestRemoveSyncLater(t *testing.T) {
+	l, c, root := counted(t)
+	dir := filepath.Join(root, "f")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 300 {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprint(i)), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	var waits []func() error
+	for i := range 300 {
+		w, err := l.RemoveSyncLater(ctx, fmt.Sprint("/f/", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		waits = append(waits, w)
+	}
+	for _, w := range waits {
+		if err := w(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := c.count("f"); n != 1 {
+		t.Errorf("syncs of the folder: %d, want 1", n)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("%d files left", len(ents))
+	}
+	if _, err := l.RemoveSyncLater(ctx, "/f/missing"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("removing a missing name: %v", err)
+	}
+}
