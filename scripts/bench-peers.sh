@@ -15,8 +15,8 @@
 # Environment:
 #   SERVERS    comma-separated, in column order (default: all):
 #              davit,davit-nosync,apache,nginx,lighttpd,rclone,xnet,floor,evfloor
-#              (davit-nosync is Davit with --no-sync; it runs the PUT and the
-#              mixed load only;
+#              (davit-nosync is Davit with --no-sync; it runs the PUT, the
+#              PROPPATCH, the MOVE and the mixed load only;
 #              floor is bench/floor, not a peer: net/http answering from
 #              memory, the most a net/http server can do here; it runs GET
 #              4 KiB, its revalidation (304) and PROPFIND Depth 0 only;
@@ -266,7 +266,7 @@ targets=()
 failed=()
 for s in "${servers[@]}"; do
   only=
-  if [ "$s" = davit-nosync ]; then # the PUTs are what --no-sync changes
+  if [ "$s" = davit-nosync ]; then # the writes are what --no-sync changes
     for w in put1m proppatch move mixed; do
       if [ -z "$WORKLOADS" ] || [[ ",$WORKLOADS," == *,$w,* ]]; then only=${only:+$only+}$w; fi
     done
@@ -281,8 +281,8 @@ for s in "${servers[@]}"; do
   run=$work/run/$s
   mkdir -p "$run"
   echo "bench-peers: $s: copying the data" >&2
-  # What the workloads write (put/, mixed/, and d100p/, whose files get
-  # properties and, from Davit, the modification time Windows sends) is
+  # What the workloads write (put/, mixed/, mv/, and d100p/, whose files
+  # get properties and, from Davit, the modification time Windows sends) is
   # copied; what they only read (the GET files, the listing folders) gets
   # new names for the same files (hard links), which takes seconds rather
   # than a minute.
