@@ -198,13 +198,11 @@ func (f *filterFS) CopyFile(ctx context.Context, src, dst string) error {
 }
 
 func (f *filterFS) Rename(ctx context.Context, src, dst string) error {
-	if f.hidden(src) {
-		return notFound(src)
-	}
-	if err := f.creatable(dst); err != nil {
+	sync, err := f.RenameSyncLater(ctx, src, dst)
+	if err != nil {
 		return err
 	}
-	return f.FS.Rename(ctx, src, dst)
+	return sync()
 }
 
 // RenameSyncLater keeps the wrapped FS's rename without the wait for

@@ -378,8 +378,10 @@ func (l *LocalFS) CopyFile(ctx context.Context, src, dst string) error {
 }
 
 // Rename implements FS in one rename system call, for files and whole
-// collections alike. The check that dst does not exist comes just before
-// the rename, which would replace a file created in between.
+// collections alike. On Linux the kernel refuses an existing dst in the
+// same call (renameat2 with RENAME_NOREPLACE); elsewhere, and where the
+// file system lacks that, the check that dst does not exist comes just
+// before the rename, which would replace a file created in between.
 func (l *LocalFS) Rename(ctx context.Context, src, dst string) error {
 	sync, err := l.RenameSyncLater(ctx, src, dst)
 	if err != nil {
