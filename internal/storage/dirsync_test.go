@@ -46,7 +46,11 @@ func (c *syncCounter) count(dir string) int {
 func counted(t *testing.T) (*LocalFS, *syncCounter, string) {
 	t.Helper()
 	root := t.TempDir()
-	l := openLocal(t, root)
+	l, err := NewLocal(root, LocalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
 	c := &syncCounter{n: map[string]int{}}
 	l.syncDirTest = c.sync
 	return l, c, root
