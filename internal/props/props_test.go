@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -167,3 +169,51 @@ func benchGetPage(b *testing.B, every int) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(paths)), "ns/path")
 }
+
+// BenchmarkApply sets Windows Explorer's four properties on a file, as its
+// PROPPATCH after each upload does, in a synced store: from one writer,
+// and from 8 at once, each on its own file, whose commits go together
+// (the group commit). Reported per write; the value of each check is read
+// back once at the end.
+func BenchmarkApply(b *testing.B) {
+	patches := func(i int) []props.Patch {
+		var ps []props.Patch
+		for _, n := range []string{"Win32CreationTime", "Win32LastAccessTime", "Win32LastModifiedTime", "Win32FileAttributes"} {
+			ps = append(ps, props.Patch{Prop: props.Property{Name: name("urn:schemas-microsoft-com:", n),
+				Inner: fmt.Appendf(nil, "Mon, 07 Dec 2026 10:%02d:00 GMT", i%60)}})
+		}
+		return ps
+	}
+	for _, writers := range []int{1, 8} {
+		b.Run(fmt.Sprintf("writers=%d", writers), func(b *testing.B) {
+			db := openDB(b, filepath.Join(b.TempDir(), "props.db"), false)
+			defer db.Close()
+			s := newBolt(b, db)
+			ctx := context.Background()
+			b.SetParallelism(max(1, writers/runtime.GOMAXPROCS(0))) // writers in all; 1 runs serially below
+			var n atomic.Int64
+			work := func(pb interface{ Next() bool }) {
+				p := fmt.Sprintf("/dir/f%d", n.Add(1))
+				for i := 0; pb.Next(); i++ {
+					if err := s.Apply(ctx, p, patches(i)); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			}
+			if writers == 1 {
+				work(loop{b})
+			} else {
+				b.RunParallel(func(pb *testing.PB) { work(pb) })
+			}
+			if ps, err := s.Get(ctx, "/dir/f1"); err != nil || len(ps) != 4 {
+				b.Fatalf("read back %d properties (%v), want 4", len(ps), err)
+			}
+		})
+	}
+}
+
+// loop gives a *testing.B's Loop as a testing.PB's Next.
+type loop struct{ b *testing.B }
+
+func (l loop) Next() bool { return l.b.Loop() }
