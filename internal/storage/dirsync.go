@@ -3,6 +3,7 @@ package storage
 import (
 	"errors"
 	"io/fs"
+	"strings"
 	"sync"
 )
 
@@ -71,7 +72,10 @@ func (d *dirSyncs) wait(l *LocalFS, dir string, st *dirSync, change uint64) erro
 		}
 		err := syncDir(dir)
 		if errors.Is(err, fs.ErrNotExist) {
-			err = nil // the folder went since: its removal is its parent's to sync
+			// The folder was removed since (a folder renamed away is
+			// synced first, see settle): its removal is its parent's to
+			// sync, and its entries no longer matter.
+			err = nil
 		}
 		d.mu.Lock()
 		st.running = nil
@@ -91,4 +95,25 @@ func (d *dirSyncs) release(dir string, st *dirSync) {
 	if st.waiting--; st.waiting == 0 && st.running == nil {
 		delete(d.m, dir)
 	}
+}
+
+// settle syncs every folder at or below rel (a clean path relative to the
+// root) that has changes waiting, before rel is renamed: the waits sync
+// their folder by its path, which the rename is about to change.
+func (l *LocalFS) settle(rel string) error {
+	d := &l.dsyncs
+	d.mu.Lock()
+	var dirs []string
+	for dir := range d.m {
+		if rel == "." || dir == rel || strings.HasPrefix(dir, rel+"/") {
+			dirs = append(dirs, dir)
+		}
+	}
+	d.mu.Unlock()
+	for _, dir := range dirs {
+		if err := l.syncLater(dir)(); err != nil {
+			return err
+		}
+	}
+	return nil
 }

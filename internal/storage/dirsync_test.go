@@ -198,3 +198,50 @@ func TestRemoveSyncLater(t *testing.T) {
 		t.Errorf("removing a missing name: %v", err)
 	}
 }
+
+// TestRenameSettles: a folder renamed while a change inside it waits for
+// its sync is synced first, under its old name; its wait then has nothing
+// left to do.
+func TestRenameSettles(t *testing.T) {
+	l, c, root := counted(t)
+	for _, d := range []string{"a/sub", "other"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{"a/sub/f", "other/f"} {
+		if err := os.WriteFile(filepath.Join(root, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	wait, err := l.RemoveSyncLater(ctx, "/a/sub/f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := l.RemoveSyncLater(ctx, "/other/f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sync, err := l.RenameSyncLater(ctx, "/a", "/b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := c.count("a/sub"); n != 1 {
+		t.Errorf("syncs of a/sub before the rename: %d, want 1", n)
+	}
+	if n := c.count("other"); n != 0 {
+		t.Errorf("syncs of other, outside the renamed folder: %d, want 0", n)
+	}
+	for _, w := range []func() error{wait, other, sync} {
+		if err := w(); err != nil {
+			t.Error(err)
+		}
+	}
+	if n := c.count("a/sub"); n != 1 {
+		t.Errorf("syncs of a/sub in all: %d, want 1 (the wait had nothing left)", n)
+	}
+	if n := l.syncsPending(); n != 0 {
+		t.Errorf("%d folders kept after every wait", n)
+	}
+}

@@ -409,6 +409,9 @@ func (l *LocalFS) RenameSyncLater(ctx context.Context, src, dst string) (func() 
 	case strings.HasPrefix(dst, src+"/"):
 		return nil, wrap("rename", dst, false, ErrInvalidName)
 	}
+	if err := l.settle(srel); err != nil {
+		return nil, wrap("rename", src, false, err)
+	}
 	if sync, done, err := l.renameBeneath(src, dst, srel, drel); done {
 		if err == nil {
 			l.files.forget(l, srel)
