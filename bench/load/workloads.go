@@ -356,10 +356,10 @@ func moveOp(a, b string) op {
 			reqs[0] = &request{method: "MOVE", path: a, header: []string{"Destination: http://" + c.addr + b, "Overwrite: F"}}
 			reqs[1] = &request{method: "MOVE", path: b, header: []string{"Destination: http://" + c.addr + a, "Overwrite: F"}}
 		}
-		for {
+		for n := 1; ; n++ { // n: the requests made
 			req := reqs[flip]
 			if err := c.do(req, &resp); err != nil {
-				return 1, 0, 0, fmt.Errorf("MOVE %s: %w", req.path, err)
+				return n, 0, 0, fmt.Errorf("MOVE %s: %w", req.path, err)
 			}
 			if !started && (resp.status == http.StatusNotFound || resp.status == http.StatusPreconditionFailed) {
 				started, flip = true, flip^1
@@ -367,10 +367,10 @@ func moveOp(a, b string) op {
 			}
 			started = true
 			if resp.status != http.StatusCreated && resp.status != http.StatusNoContent {
-				return 1, resp.bytes, 0, fmt.Errorf("MOVE %s: status %d (want 201)", req.path, resp.status)
+				return n, resp.bytes, 0, fmt.Errorf("MOVE %s: status %d (want 201)", req.path, resp.status)
 			}
 			flip ^= 1
-			return 1, resp.bytes, 0, nil
+			return n, resp.bytes, 0, nil
 		}
 	}
 }

@@ -391,9 +391,11 @@ func TestMoveOp(t *testing.T) {
 	} {
 		var mu sync.Mutex
 		at := tc.start
+		served, counted := 0, 0 // requests the server saw, and the ops counted
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			mu.Lock()
 			defer mu.Unlock()
+			served++
 			dst := strings.TrimPrefix(r.Header.Get("Destination"), "http://"+r.Host)
 			switch {
 			case r.Method != "MOVE" || r.Header.Get("Overwrite") != "F":
@@ -413,13 +415,17 @@ func TestMoveOp(t *testing.T) {
 		for range 2 { // two rounds: two ops, each starting afresh
 			o := moveOp("/a", "/b")
 			for i := range 3 {
-				_, _, _, err := o(c, nil)
+				n, _, _, err := o(c, nil)
 				if (err != nil) != tc.wantErr {
 					t.Errorf("%s: move %d: %v", tc.name, i, err)
 				}
+				counted += n
 			}
 		}
 		c.close()
 		srv.Close()
+		if counted != served {
+			t.Errorf("%s: the ops counted %d requests, the server saw %d", tc.name, counted, served)
+		}
 	}
 }
