@@ -32,7 +32,7 @@ type dirSync struct {
 // for under NoSync).
 func (l *LocalFS) syncLater(dir string) func() error {
 	if l.noSync {
-		return noSync
+		return nothingToSync
 	}
 	d := &l.dsyncs
 	d.mu.Lock()

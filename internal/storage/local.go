@@ -439,10 +439,10 @@ func (l *LocalFS) RenameSyncLater(ctx context.Context, src, dst string) (func() 
 // shared with the other changes waiting for it.
 func (l *LocalFS) renameSyncs(src, dst, srel, drel string) func() error {
 	if l.noSync {
-		return noSync
+		return nothingToSync
 	}
 	dsync := l.syncLater(path.Dir(drel))
-	ssync := noSync
+	ssync := nothingToSync
 	if path.Dir(srel) != path.Dir(drel) {
 		ssync = l.syncLater(path.Dir(srel))
 	}

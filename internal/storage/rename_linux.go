@@ -11,12 +11,11 @@ import (
 // in the same step), on their folders opened beneath the root with one
 // openat2 each (none for the top level), where os.Root's rename with the
 // two looks before it opens and closes each folder on the way several
-// times over. Its sync is renameSyncs'. done is
-// false when the caller must take the walk instead: openat2 or the flag
-// is missing (a file system without RENAME_NOREPLACE answers EINVAL), or
-// the rename failed otherwise than on an existing destination, whose
-// error the walk words as the rest of LocalFS expects; nothing was
-// renamed then.
+// times over. Its sync is renameSyncs'. done is false when the caller
+// must take the walk instead: openat2 or the flag is missing (a file
+// system without RENAME_NOREPLACE answers EINVAL), or the rename failed
+// otherwise than on an existing destination, whose error the walk words
+// as the rest of LocalFS expects; nothing was renamed then.
 func (l *LocalFS) renameBeneath(src, dst, srel, drel string) (sync func() error, done bool, err error) {
 	if walkOnly.Load() {
 		return nil, false, nil
@@ -33,19 +32,13 @@ func (l *LocalFS) renameBeneath(src, dst, srel, drel string) (sync func() error,
 			return nil, ok, wrap("rename", dst, false, err)
 		}
 	}
-	closeAll := func() {
-		l.closeDir(sfd)
-		if dfd != sfd {
-			l.closeDir(dfd)
-		}
+	err = ignoringEINTR(func() error {
+		return unix.Renameat2(sfd, path.Base(srel), dfd, path.Base(drel), unix.RENAME_NOREPLACE)
+	})
+	l.closeDir(sfd)
+	if dfd != sfd {
+		l.closeDir(dfd)
 	}
-	for {
-		err = unix.Renameat2(sfd, path.Base(srel), dfd, path.Base(drel), unix.RENAME_NOREPLACE)
-		if err != unix.EINTR {
-			break
-		}
-	}
-	closeAll()
 	switch err {
 	case nil:
 		return l.renameSyncs(src, dst, srel, drel), true, nil

@@ -185,7 +185,7 @@ func RenameSyncLater(ctx context.Context, fsys FS, src, dst string) (sync func()
 	if err := fsys.Rename(ctx, src, dst); err != nil {
 		return nil, err
 	}
-	return noSync, nil
+	return nothingToSync, nil
 }
 
 // RemoveSyncLater is RenameSyncLater for Remove.
@@ -196,10 +196,12 @@ func RemoveSyncLater(ctx context.Context, fsys FS, name string) (sync func() err
 	if err := fsys.Remove(ctx, name); err != nil {
 		return nil, err
 	}
-	return noSync, nil
+	return nothingToSync, nil
 }
 
-func noSync() error { return nil }
+// nothingToSync is the wait of a change that is durable already (or that
+// NoSync leaves to the system).
+func nothingToSync() error { return nil }
 
 // ReadWhole reads f, a file just opened and described by info, whole into
 // buf when info.Size is less than len(buf), closes it and returns the
