@@ -93,6 +93,11 @@ func mkdata(dir string) error {
 			return err
 		}
 	}
+	for w := range lockClient {
+		if err := writeFile(filepath.Join(dir, "lk", fmt.Sprintf("c%02d.txt", w)), entry); err != nil {
+			return err
+		}
+	}
 	for w := range mixedClient {
 		if err := writeFile(filepath.Join(dir, "mixed", fmt.Sprintf("c%02d.lock", w)), entry); err != nil {
 			return err

@@ -27,6 +27,7 @@ const (
 	mixedPut    = 64 << 10
 	mixedClient = 64
 	moveClient  = 8 // connections of the move workload, each with its file
+	lockClient  = 8 // connections of the lock workload, each with its file
 )
 
 // A listing folder and the number of files in it.
@@ -141,6 +142,11 @@ var workloads = []workload{
 		extra: true},
 	{name: "move", title: "MOVE of a file to a new name and back, own file, 8 conns", unit: "req/s", higher: true, conns: moveClient,
 		mk:    func(w int) op { return moveOp(fmt.Sprintf("/mv/c%02d-0.txt", w), fmt.Sprintf("/mv/c%02d-1.txt", w)) },
+		extra: true},
+	{name: "lockunlock", title: "LOCK and UNLOCK own file, 8 conns", unit: "req/s", higher: true, conns: 8,
+		mk: func(w int) op { return lockUnlockOp(fmt.Sprintf("/mixed/c%02d.lock", w)) }, extra: true},
+	{name: "lock", title: "LOCK and UNLOCK of a file, own file, 8 conns", unit: "req/s", higher: true, conns: lockClient,
+		mk:    func(w int) op { return lockOp(fmt.Sprintf("/lk/c%02d.txt", w)) },
 		extra: true},
 	{name: "pf1-10k-all", title: "PROPFIND D1 10,000 files, allprop", unit: "s",
 		one: func() op { return propfindOp(dir10k.dir, "1", allpropBody, dir10k.files+1) }},
@@ -372,6 +378,52 @@ func moveOp(a, b string) op {
 			flip ^= 1
 			return n, resp.bytes, 0, nil
 		}
+	}
+}
+
+// lockOp takes an exclusive lock on p and gives it back (LOCK, then UNLOCK
+// with its token), as Office and Explorer lock a document while it is
+// open; it counts two requests. A round cut between the two leaves p
+// locked: the next LOCK's 423 then unlocks with the token kept, once,
+// and locks again.
+func lockOp(p string) op {
+	lock := &request{method: "LOCK", path: p, body: lockBody,
+		header: []string{"Depth: 0", "Timeout: Second-60", "Content-Type: application/xml; charset=utf-8"}}
+	held := "" // the token of the last lock taken, until it is given back
+	var resp response
+	unlock := func(c *conn) error {
+		req := &request{method: "UNLOCK", path: p, header: []string{"Lock-Token: <" + held + ">"}}
+		if err := c.do(req, &resp); err != nil {
+			return fmt.Errorf("UNLOCK %s: %w", p, err)
+		}
+		if resp.status != http.StatusNoContent && resp.status != http.StatusOK {
+			return fmt.Errorf("UNLOCK %s: status %d (want 204)", p, resp.status)
+		}
+		held = ""
+		return nil
+	}
+	return func(c *conn, _ *rand.Rand) (int, int64, int, error) {
+		n := 0 // the requests made
+		for {
+			n++
+			if err := c.do(lock, &resp); err != nil {
+				return n, 0, 0, fmt.Errorf("LOCK %s: %w", p, err)
+			}
+			if resp.status == http.StatusLocked && held != "" && n == 1 {
+				n++
+				if err := unlock(c); err != nil {
+					return n, 0, 0, err
+				}
+				continue
+			}
+			if resp.status != http.StatusOK || resp.lockToken == "" {
+				return n, resp.bytes, 0, fmt.Errorf("LOCK %s: status %d, lock token %q (want 200 and a token)", p, resp.status, resp.lockToken)
+			}
+			break
+		}
+		held = resp.lockToken
+		n++
+		return n, resp.bytes, 0, unlock(c)
 	}
 }
 
@@ -937,4 +989,26 @@ func randomBytes(n int, seed uint64) []byte {
 		}
 	}
 	return b
+}
+
+func lockUnlockOp(lockPath string) op {
+	lockReq := &request{method: "LOCK", path: lockPath, body: lockBody,
+		header: []string{"Depth: 0", "Timeout: Second-60", "Content-Type: application/xml; charset=utf-8"}}
+	var resp response
+	return func(c *conn, rng *rand.Rand) (int, int64, int, error) {
+		if err := c.do(lockReq, &resp); err != nil {
+			return 1, 0, 0, err
+		}
+		if resp.status != 200 || resp.lockToken == "" {
+			return 1, 0, 0, fmt.Errorf("LOCK %s: status %d", lockPath, resp.status)
+		}
+		unlock := &request{method: "UNLOCK", path: lockPath, header: []string{"Lock-Token: <" + resp.lockToken + ">"}}
+		if err := c.do(unlock, &resp); err != nil {
+			return 2, 0, 0, err
+		}
+		if resp.status != 204 && resp.status != 200 {
+			return 2, 0, 0, fmt.Errorf("UNLOCK %s: status %d", lockPath, resp.status)
+		}
+		return 2, 0, 0, nil
+	}
 }

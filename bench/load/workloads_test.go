@@ -429,3 +429,78 @@ func TestMoveOp(t *testing.T) {
 		}
 	}
 }
+
+// TestLockOp runs the lock op against a server that keeps one lock, with
+// an UNLOCK that fails once: the next op must find the file locked (423),
+// give back the lock it kept, and lock again; a lock taken by someone
+// else is an error. Every request made must be counted.
+func TestLockOp(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		failUnlock int  // the UNLOCK (1-based) answered 500, keeping the lock
+		foreign    bool // the file is locked by another client throughout
+		wantErrs   int
+	}{
+		{"plain", 0, false, 0},
+		{"left locked", 2, false, 1},
+		{"locked by another", 0, true, 3},
+	} {
+		var mu sync.Mutex
+		held, next := "", 0
+		if tc.foreign {
+			held = "opaquelocktoken:other"
+		}
+		served, counted, unlocks, errs := 0, 0, 0, 0
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			defer mu.Unlock()
+			served++
+			io.Copy(io.Discard, r.Body)
+			switch r.Method {
+			case "LOCK":
+				if held != "" {
+					w.WriteHeader(http.StatusLocked)
+					return
+				}
+				next++
+				held = fmt.Sprintf("opaquelocktoken:%d", next)
+				w.Header().Set("Lock-Token", "<"+held+">")
+				w.Write([]byte(`<?xml version="1.0"?><D:prop xmlns:D="DAV:"/>`))
+			case "UNLOCK":
+				unlocks++
+				switch {
+				case unlocks == tc.failUnlock:
+					w.WriteHeader(http.StatusInternalServerError)
+				case r.Header.Get("Lock-Token") != "<"+held+">":
+					w.WriteHeader(http.StatusConflict)
+				default:
+					held = ""
+					w.WriteHeader(http.StatusNoContent)
+				}
+			default:
+				w.WriteHeader(http.StatusBadRequest)
+			}
+		}))
+		c := newConn(strings.TrimPrefix(srv.URL, "http://"), 5*time.Second)
+		o := lockOp("/f")
+		for i := range 3 {
+			n, _, _, err := o(c, nil)
+			if err != nil {
+				errs++
+				t.Logf("%s: op %d: %v", tc.name, i, err)
+			}
+			counted += n
+		}
+		c.close()
+		srv.Close()
+		if errs != tc.wantErrs {
+			t.Errorf("%s: %d ops failed, want %d", tc.name, errs, tc.wantErrs)
+		}
+		if counted != served {
+			t.Errorf("%s: the ops counted %d requests, the server saw %d", tc.name, counted, served)
+		}
+		if !tc.foreign && held != "" {
+			t.Errorf("%s: the file is left locked", tc.name)
+		}
+	}
+}
