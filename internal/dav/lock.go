@@ -113,8 +113,15 @@ func (h *Handler) lock(w http.ResponseWriter, r *http.Request, p string) error {
 	if empty {
 		return h.refresh(w, r, p, timeout)
 	}
-	h.lockMu.Lock() // see Handler.lockMu
-	defer h.lockMu.Unlock()
+	// lockMu is held exclusively until the new lock is in force (see
+	// Handler.lockMu), not while it is stored.
+	h.lockMu.Lock()
+	held := true
+	defer func() {
+		if held {
+			h.lockMu.Unlock()
+		}
+	}()
 	info, err := h.fs.Stat(ctx, p)
 	exists := err == nil
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
@@ -141,7 +148,12 @@ func (h *Handler) lock(w http.ResponseWriter, r *http.Request, p string) error {
 			return err
 		}
 	}
-	l, err = h.locks.Create(ctx, l)
+	wait := func() error { return nil }
+	if s, ok := h.locks.(lock.Stager); ok {
+		l, wait, err = s.Stage(ctx, l)
+	} else {
+		l, err = h.locks.Create(ctx, l)
+	}
 	if err != nil {
 		if created {
 			h.fs.Remove(ctx, p)
@@ -151,12 +163,21 @@ func (h *Handler) lock(w http.ResponseWriter, r *http.Request, p string) error {
 		}
 		return err
 	}
+	h.lockMu.Unlock()
+	held = false
+	if err := wait(); err != nil {
+		// The lock was taken back. An empty resource made for it stays:
+		// with the lock gone, a write may have given it content already.
+		return err
+	}
 	w.Header().Set("Lock-Token", "<"+l.Token+">")
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
 	}
-	h.writeLockDiscovery(w, r, status, l)
+	// The lock's root is the resource looked at above (a new one is a
+	// file), so its href needs no second look.
+	h.writeLockDiscovery(w, r, status, l, p, exists && info.IsDir)
 	return nil
 }
 
@@ -197,16 +218,18 @@ func (h *Handler) refresh(w http.ResponseWriter, r *http.Request, p string, time
 		if l, err = h.locks.Refresh(r.Context(), tok, timeout); err != nil {
 			return err
 		}
-		h.writeLockDiscovery(w, r, http.StatusOK, l)
+		h.writeLockDiscovery(w, r, http.StatusOK, l, "", false)
 		return nil
 	}
 	return &Error{Status: http.StatusPreconditionFailed, Cond: "lock-token-matches-request-uri", Reason: "no lock with that token covers this resource"}
 }
 
-// writeLockDiscovery answers a LOCK with the lock in a DAV:prop body.
-func (h *Handler) writeLockDiscovery(w http.ResponseWriter, r *http.Request, status int, l lock.Lock) {
+// writeLockDiscovery answers a LOCK with the lock in a DAV:prop body. at
+// and atIsDir say what is known of a resource the lock covers, as for
+// appendActiveLock ("" when nothing is).
+func (h *Handler) writeLockDiscovery(w http.ResponseWriter, r *http.Request, status int, l lock.Lock, at string, atIsDir bool) {
 	b := []byte(`<?xml version="1.0" encoding="utf-8"?>` + "\n" + `<D:prop xmlns:D="DAV:"><D:lockdiscovery>`)
-	b = h.appendActiveLock(r.Context(), b, l, "", false)
+	b = h.appendActiveLock(r.Context(), b, l, at, atIsDir)
 	b = append(b, "</D:lockdiscovery></D:prop>\n"...)
 	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
 	w.WriteHeader(status)

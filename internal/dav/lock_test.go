@@ -110,7 +110,10 @@ func TestLockAnswer(t *testing.T) {
 					t.Errorf("%d: token %q, header %q", i, l.LockToken, tok)
 				}
 				wantRoot := strings.TrimSuffix(tc.target, "/")
-				if strings.TrimSuffix(l.LockRoot, "/") != wantRoot {
+				if strings.HasPrefix(tc.target, "/dir") {
+					wantRoot += "/" // a collection's href ends in a slash
+				}
+				if l.LockRoot != wantRoot {
 					t.Errorf("%d: lockroot %q, want %q", i, l.LockRoot, wantRoot)
 				}
 				if l.Owner == nil || canon(t, l.Owner.Inner) != canon(t, []byte(owner)) {

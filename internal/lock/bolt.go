@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/davit-dav/davit/internal/boltgroup"
 )
 
 // BoltBucket is the bbolt bucket holding the locks, one key per token, so
@@ -14,17 +16,19 @@ const BoltBucket = "locks"
 
 // Bolt is a Manager that persists its locks in a bbolt database, so they
 // survive a restart. It answers every query from an in-memory index, as
-// Memory does, and writes each change through in one small transaction
-// before applying it. Expired locks are dropped on load and lazily after.
+// Memory does, and writes each change through before answering. Expired locks are dropped on load and lazily after.
 //
 // A Bolt owns its bucket: use one Bolt per database, and do not change the
-// bucket behind its back. Readers wait while a change is being synced to
-// disk. Use NewBolt: the zero value is not usable.
+// bucket behind its back. The changes that arrive while one is being
+// written are written together (see boltgroup.Group), and nothing waits
+// for a write holding the index: a new lock is in force while it is
+// written, a removed one until it is written. Use NewBolt: the zero value
+// is not usable.
 type Bolt struct {
 	*manager
 }
 
-var _ Manager = (*Bolt)(nil)
+var _ Stager = (*Bolt)(nil)
 
 // record is the stored form of a Lock.
 type record struct {
@@ -41,7 +45,7 @@ type record struct {
 // the live locks; expired ones are deleted.
 func NewBolt(db *bbolt.DB, opt Options) (*Bolt, error) {
 	b := &Bolt{}
-	b.manager = newManager(opt, boltStore{db})
+	b.manager = newManager(opt, boltStore{boltgroup.New(db, BoltBucket)})
 	now := b.now()
 	err := db.Update(func(tx *bbolt.Tx) error {
 		bk, err := tx.CreateBucketIfNotExists([]byte(BoltBucket))
@@ -81,37 +85,38 @@ func NewBolt(db *bbolt.DB, opt Options) (*Bolt, error) {
 	return b, nil
 }
 
-type boltStore struct{ db *bbolt.DB }
+// boltStore stores the index's changes through a group commit: the
+// changes staged while another is being written are written together,
+// in one transaction, in the order staged.
+type boltStore struct{ g *boltgroup.Group }
 
-func (s boltStore) persist(put []*Lock, del []string) error {
+func (s boltStore) stage(put []*Lock, del []string) (wait func() error) {
 	vals := make([][]byte, len(put))
 	for i, l := range put {
 		v, err := json.Marshal(record{Root: l.Root, Depth: l.Depth, Exclusive: l.Exclusive,
 			Owner: l.Owner, Principal: l.Principal, Timeout: l.Timeout, Expires: l.Expires})
 		if err != nil {
-			return err
+			return func() error { return fmt.Errorf("lock: store: %w", err) }
 		}
 		vals[i] = v
 	}
-	err := s.db.Update(func(tx *bbolt.Tx) error {
-		bk := tx.Bucket([]byte(BoltBucket))
-		if bk == nil {
-			return fmt.Errorf("bucket %q missing", BoltBucket)
-		}
+	w := s.g.Submit(func(bk *bbolt.Bucket) error {
 		for _, t := range del {
 			if err := bk.Delete([]byte(t)); err != nil {
 				return err
 			}
 		}
-		for i, l := range put {
+		for i, l := range put { // the index's locks are never changed
 			if err := bk.Put([]byte(l.Token), vals[i]); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("lock: persist: %w", err)
+	return func() error {
+		if err := w(); err != nil {
+			return fmt.Errorf("lock: store: %w", err)
+		}
+		return nil
 	}
-	return nil
 }

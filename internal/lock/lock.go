@@ -78,3 +78,18 @@ type Manager interface {
 	// were deleted or moved away; locks do not follow a MOVE).
 	RemoveTree(ctx context.Context, p string) error
 }
+
+// Stager is a Manager that can put a new lock in force before it is
+// stored, so that a caller holding a lock of its own while the lock comes
+// into force (the WebDAV handler's, which keeps each write's lock check
+// atomic with its change) need not hold it while the lock is stored.
+// Memory and Bolt are Stagers.
+type Stager interface {
+	Manager
+	// Stage is Create's first step: the lock it returns is in force, and
+	// wait returns once it is stored, or with the error that kept it from
+	// being stored, and then the lock has been taken back. wait must be
+	// called, once (other changes may be waiting for it). When Stage
+	// fails, nothing is staged and there is no wait.
+	Stage(ctx context.Context, l Lock) (_ Lock, wait func() error, err error)
+}

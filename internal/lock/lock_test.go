@@ -256,3 +256,47 @@ func TestBoltSweep(t *testing.T) {
 		return nil
 	})
 }
+
+// TestBoltRefusedCleans checks a Create refused by a live lock that met
+// an expired one on the way: the expired one is removed from the
+// database, and the refusal waits for that, so the store is free for the
+// next change (a removal staged and never waited for would hold every
+// later one).
+func TestBoltRefusedCleans(t *testing.T) {
+	ctx := context.Background()
+	clk := locktest.NewClock()
+	db := openDB(t, filepath.Join(t.TempDir(), "locks.db"), true)
+	defer db.Close()
+	m := newBolt(t, db, lock.Options{Now: clk.Now})
+	if _, err := m.Create(ctx, lock.Lock{Root: "/a/c", Exclusive: true, Timeout: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Create(ctx, lock.Lock{Root: "/a/b", Exclusive: true, Timeout: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(2 * time.Second) // /a/b expires; no sweep is due yet
+	for i := range 3 {
+		if _, err := m.Create(ctx, lock.Lock{Root: "/a", Depth: lock.Infinity, Exclusive: true}); !errors.Is(err, lock.ErrLocked) {
+			t.Fatalf("try %d: a lock over a locked member: %v, want ErrLocked", i, err)
+		}
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := m.Create(ctx, lock.Lock{Root: "/z"})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a Create after the refusals is still waiting after 10 s")
+	}
+	db.View(func(tx *bbolt.Tx) error {
+		if n := tx.Bucket([]byte(lock.BoltBucket)).Stats().KeyN; n != 2 {
+			t.Errorf("%d keys on disk, want 2 (/a/c and /z)", n)
+		}
+		return nil
+	})
+}

@@ -59,10 +59,15 @@ func (o Options) grant(requested time.Duration) time.Duration {
 	return requested
 }
 
-// persister writes index changes through to durable storage. put and del
-// are applied together, atomically, before the index changes.
+// persister writes index changes through to storage. stage queues put
+// and del, to be stored together, atomically, after every change staged
+// before them, and returns the wait for them to be stored. It is called
+// with m.mu held, so the stored state is always that of a prefix of the
+// index's changes; the wait is called after m.mu is released, so that
+// changes staged meanwhile may be stored with these (see
+// boltgroup.Group).
 type persister interface {
-	persist(put []*Lock, del []string) error
+	stage(put []*Lock, del []string) (wait func() error)
 }
 
 // manager is the in-memory index shared by Memory and Bolt.
@@ -79,6 +84,10 @@ type manager struct {
 	byRoot    map[string]map[string]*Lock // root -> token -> lock
 	below     map[string]map[string]*Lock // strict ancestor of root -> token -> lock
 	nextSweep time.Time
+	// dying holds the locks whose removal is being stored: still in the
+	// index, so they still conflict and cover, but unknown to their
+	// token (Get, Refresh, Unlock), and taken out once stored.
+	dying map[string]*Lock
 }
 
 func newManager(opt Options, store persister) *manager {
@@ -88,6 +97,7 @@ func newManager(opt Options, store persister) *manager {
 		byToken: make(map[string]*Lock),
 		byRoot:  make(map[string]map[string]*Lock),
 		below:   make(map[string]map[string]*Lock),
+		dying:   make(map[string]*Lock),
 	}
 }
 
@@ -144,21 +154,90 @@ func (m *manager) remove(token string) {
 	ancestors(l.Root, func(a string) { removeFrom(m.below, a, token) })
 }
 
-// commit persists put and del, then applies them to the index. m.mu is held.
-func (m *manager) commit(put []*Lock, del []string) error {
-	if m.store != nil && (len(put) > 0 || len(del) > 0) {
-		if err := m.store.persist(put, del); err != nil {
-			return err
+// change is a change staged in the index and being stored.
+type change struct {
+	m     *manager
+	put   []*Lock // in the index already
+	prev  []*Lock // what each put replaced (nil: none)
+	dying []*Lock // marked dying
+	wait  func() error
+}
+
+// stage makes put and del the index's changes, with m.mu held for
+// writing, and queues them to be stored; the caller releases m.mu and
+// then calls done. What put adds is in force at once: a lock granted
+// while it is stored conflicts already, which only errs on the side of
+// refusal. What del removes stays in force until it is stored (it is
+// dying meanwhile), so that no change is allowed on the strength of a
+// removal that a crash could still undo. Tokens already dying or not in
+// the index are left out of del.
+func (m *manager) stage(put []*Lock, del []string) *change {
+	c := &change{m: m}
+	if m.store == nil { // memory only: nothing to wait for
+		for _, t := range del {
+			m.remove(t)
 		}
+		for _, l := range put {
+			m.remove(l.Token)
+			m.insert(l)
+		}
+		return c
 	}
+	var gone []string
 	for _, t := range del {
-		m.remove(t)
+		l := m.byToken[t]
+		if l == nil || m.dying[t] != nil {
+			continue
+		}
+		m.dying[t] = l
+		c.dying = append(c.dying, l)
+		gone = append(gone, t)
 	}
 	for _, l := range put {
+		c.put = append(c.put, l)
+		c.prev = append(c.prev, m.byToken[l.Token])
 		m.remove(l.Token)
 		m.insert(l)
 	}
-	return nil
+	if len(c.put) > 0 || len(gone) > 0 {
+		c.wait = m.store.stage(c.put, gone)
+	}
+	return c
+}
+
+// done waits for the change to be stored, with m.mu released, and then
+// takes its removals out of the index; when it could not be stored, its
+// additions are taken back instead, unless a later change replaced them.
+func (c *change) done() error {
+	var err error
+	if c.wait != nil {
+		err = c.wait()
+	}
+	if len(c.dying) == 0 && (err == nil || len(c.put) == 0) {
+		return err
+	}
+	m := c.m
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, l := range c.dying {
+		if m.dying[l.Token] == l {
+			delete(m.dying, l.Token)
+			if err == nil && m.byToken[l.Token] == l {
+				m.remove(l.Token)
+			}
+		}
+	}
+	if err != nil {
+		for i := len(c.put) - 1; i >= 0; i-- {
+			if l := c.put[i]; m.byToken[l.Token] == l {
+				m.remove(l.Token)
+				if c.prev[i] != nil {
+					m.insert(c.prev[i])
+				}
+			}
+		}
+	}
+	return err
 }
 
 // sweep returns the tokens of every expired lock when a sweep is due.
@@ -169,7 +248,7 @@ func (m *manager) sweep(now time.Time) []string {
 	m.nextSweep = now.Add(sweepInterval)
 	var del []string
 	for t, l := range m.byToken {
-		if expired(l, now) {
+		if expired(l, now) && m.dying[t] == nil {
 			del = append(del, t)
 		}
 	}
@@ -203,20 +282,44 @@ func conflicts(have *Lock, req *Lock) bool { return have.Exclusive || req.Exclus
 // Create implements Manager. The requested Timeout is capped to
 // Options.MaxTimeout (0 asks for infinite).
 func (m *manager) Create(ctx context.Context, l Lock) (Lock, error) {
-	if err := ctx.Err(); err != nil {
+	l, wait, err := m.Stage(ctx, l)
+	if err == nil {
+		err = wait()
+	}
+	if err != nil {
 		return Lock{}, err
 	}
+	return l, nil
+}
+
+// Stage implements Stager.
+func (m *manager) Stage(ctx context.Context, l Lock) (Lock, func() error, error) {
+	if err := ctx.Err(); err != nil {
+		return Lock{}, nil, err
+	}
 	if !validPath(l.Root) {
-		return Lock{}, fmt.Errorf("lock: invalid root %q", l.Root)
+		return Lock{}, nil, fmt.Errorf("lock: invalid root %q", l.Root)
 	}
 	if l.Depth != 0 && l.Depth != Infinity {
-		return Lock{}, fmt.Errorf("lock: invalid depth %d", l.Depth)
+		return Lock{}, nil, fmt.Errorf("lock: invalid depth %d", l.Depth)
 	}
 	if l.Timeout < 0 {
-		return Lock{}, fmt.Errorf("lock: negative timeout %v", l.Timeout)
+		return Lock{}, nil, fmt.Errorf("lock: negative timeout %v", l.Timeout)
 	}
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	c, err := m.create(&l)
+	m.mu.Unlock()
+	if err != nil {
+		c.done() // the expired locks met on the way; the refusal stands
+		return Lock{}, nil, err
+	}
+	return clone(&l), c.done, nil
+}
+
+// create is Create's step with m.mu held for writing: it stages l, with
+// its token and expiry filled in, or the removal of the expired locks it
+// met on the way when it is refused (the refusal stands either way).
+func (m *manager) create(l *Lock) (*change, error) {
 	now := m.now()
 	del := m.sweep(now)
 	var err error
@@ -224,7 +327,7 @@ func (m *manager) Create(ctx context.Context, l Lock) (Lock, error) {
 		switch {
 		case expired(have, now):
 			del = append(del, have.Token)
-		case conflicts(have, &l):
+		case conflicts(have, l):
 			err = fmt.Errorf("%w: %s by %s", ErrLocked, l.Root, have.Root)
 		}
 	}
@@ -243,22 +346,18 @@ func (m *manager) Create(ctx context.Context, l Lock) (Lock, error) {
 			visit(have)
 		}
 	}
-	if err != nil {
-		if len(del) > 0 { // clean up on the way; the conflict stands either way
-			_ = m.commit(nil, del)
+	if err == nil {
+		l.Token = m.opt.NewToken()
+		if _, dup := m.byToken[l.Token]; dup {
+			err = fmt.Errorf("lock: token generator returned a duplicate %q", l.Token)
 		}
-		return Lock{}, err
 	}
-	l.Token = m.opt.NewToken()
-	if _, dup := m.byToken[l.Token]; dup {
-		return Lock{}, fmt.Errorf("lock: token generator returned a duplicate %q", l.Token)
+	if err != nil {
+		return m.stage(nil, del), err
 	}
 	l.Owner = slices.Clone(l.Owner)
-	m.setTimeout(&l, l.Timeout, now)
-	if err := m.commit([]*Lock{&l}, del); err != nil {
-		return Lock{}, err
-	}
-	return clone(&l), nil
+	m.setTimeout(l, l.Timeout, now)
+	return m.stage([]*Lock{l}, del), nil
 }
 
 func (m *manager) setTimeout(l *Lock, requested time.Duration, now time.Time) {
@@ -278,31 +377,38 @@ func (m *manager) Refresh(ctx context.Context, token string, timeout time.Durati
 		return Lock{}, fmt.Errorf("lock: negative timeout %v", timeout)
 	}
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	now := m.now()
-	l, err := m.live(token, now)
-	if err != nil {
-		return Lock{}, err
+	var n Lock
+	del := m.sweep(now)
+	l, err := m.live(token, now, &del)
+	var c *change
+	if err == nil {
+		n = *l // the index's locks are never changed, only replaced
+		m.setTimeout(&n, timeout, now)
+		c = m.stage([]*Lock{&n}, del)
+	} else {
+		c = m.stage(nil, del)
 	}
-	n := *l
-	m.setTimeout(&n, timeout, now)
-	if err := m.commit([]*Lock{&n}, m.sweep(now)); err != nil {
+	m.mu.Unlock()
+	if serr := c.done(); err == nil && serr != nil {
+		return Lock{}, serr
+	}
+	if err != nil {
 		return Lock{}, err
 	}
 	return clone(&n), nil
 }
 
-// live returns the unexpired lock with this token, dropping it when it has
-// expired. m.mu is held for writing.
-func (m *manager) live(token string, now time.Time) (*Lock, error) {
+// live returns the unexpired lock with this token, adding it to *del
+// when it has expired. A dying lock is no longer its token's. m.mu is
+// held for writing.
+func (m *manager) live(token string, now time.Time, del *[]string) (*Lock, error) {
 	l := m.byToken[token]
-	if l == nil {
+	if l == nil || m.dying[token] != nil {
 		return nil, fmt.Errorf("%w: %s", ErrNoSuchLock, token)
 	}
 	if expired(l, now) {
-		if err := m.commit(nil, []string{token}); err != nil {
-			return nil, err
-		}
+		*del = append(*del, token)
 		return nil, fmt.Errorf("%w: %s expired", ErrNoSuchLock, token)
 	}
 	return l, nil
@@ -314,12 +420,18 @@ func (m *manager) Unlock(ctx context.Context, token string) error {
 		return err
 	}
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	now := m.now()
-	if _, err := m.live(token, now); err != nil {
-		return err
+	del := m.sweep(now)
+	_, err := m.live(token, now, &del)
+	if err == nil {
+		del = append(del, token)
 	}
-	return m.commit(nil, append(m.sweep(now), token))
+	c := m.stage(nil, del)
+	m.mu.Unlock()
+	if serr := c.done(); err == nil {
+		err = serr
+	}
+	return err
 }
 
 // Get implements Manager.
@@ -330,7 +442,7 @@ func (m *manager) Get(ctx context.Context, token string) (Lock, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	l := m.byToken[token]
-	if l == nil || expired(l, m.now()) {
+	if l == nil || m.dying[token] != nil || expired(l, m.now()) {
 		return Lock{}, fmt.Errorf("%w: %s", ErrNoSuchLock, token)
 	}
 	return clone(l), nil
@@ -387,7 +499,6 @@ func (m *manager) RemoveTree(ctx context.Context, p string) error {
 		return err
 	}
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	del := m.sweep(m.now())
 	for t := range m.byRoot[p] {
 		del = append(del, t)
@@ -396,7 +507,9 @@ func (m *manager) RemoveTree(ctx context.Context, p string) error {
 		del = append(del, t)
 	}
 	slices.Sort(del)
-	return m.commit(nil, slices.Compact(del))
+	c := m.stage(nil, slices.Compact(del))
+	m.mu.Unlock()
+	return c.done()
 }
 
 // sortedClones returns copies of ls sorted by root, then token (nil for

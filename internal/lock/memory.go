@@ -8,7 +8,7 @@ type Memory struct {
 	*manager
 }
 
-var _ Manager = (*Memory)(nil)
+var _ Stager = (*Memory)(nil)
 
 // NewMemory returns an empty in-memory Manager.
 func NewMemory(opt Options) *Memory {

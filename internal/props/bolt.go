@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/davit-dav/davit/internal/boltgroup"
 )
 
 // BoltBucket is the bbolt bucket holding the properties, so the database
@@ -33,8 +35,8 @@ type Bolt struct {
 	db    *bbolt.DB
 	empty atomic.Bool // no property stored (when true)
 	// writes commits the writes that arrive together in one transaction
-	// (see group).
-	writes group
+	// (see boltgroup.Group).
+	writes *boltgroup.Group
 }
 
 var _ Store = (*Bolt)(nil)
@@ -53,7 +55,7 @@ func NewBolt(db *bbolt.DB) (*Bolt, error) {
 	if err != nil {
 		return nil, fmt.Errorf("props: create %s bucket: %w", BoltBucket, err)
 	}
-	s := &Bolt{db: db, writes: group{db: db}}
+	s := &Bolt{db: db, writes: boltgroup.New(db, BoltBucket)}
 	s.empty.Store(empty)
 	return s, nil
 }
@@ -71,10 +73,10 @@ func (s *Bolt) view(f func(b *bbolt.Bucket) error) error {
 }
 
 // update runs f in a write transaction of the bucket, which it may share
-// with other writes that arrive meanwhile (see group): f may run more than
-// once, and must touch nothing but the bucket.
+// with other writes that arrive meanwhile (see boltgroup.Group): f may run
+// more than once, and must touch nothing but the bucket.
 func (s *Bolt) update(f func(b *bbolt.Bucket) error) error {
-	return s.writes.update(f)
+	return s.writes.Update(f)
 }
 
 func key(p string, n xml.Name) []byte {

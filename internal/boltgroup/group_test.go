@@ -1,9 +1,10 @@
-package props
+package boltgroup
 
 import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -11,8 +12,10 @@ import (
 	"go.etcd.io/bbolt"
 )
 
-// groupDB opens a database with the props bucket and a group on it.
-func groupDB(t *testing.T) (*bbolt.DB, *group) {
+const bucket = "b"
+
+// groupDB opens a database with a bucket and a group on it.
+func groupDB(t *testing.T) (*bbolt.DB, *Group) {
 	t.Helper()
 	db, err := bbolt.Open(filepath.Join(t.TempDir(), "g.db"), 0o600, &bbolt.Options{Timeout: time.Second, NoSync: true})
 	if err != nil {
@@ -20,16 +23,16 @@ func groupDB(t *testing.T) (*bbolt.DB, *group) {
 	}
 	t.Cleanup(func() { db.Close() })
 	if err := db.Update(func(tx *bbolt.Tx) error {
-		_, err := tx.CreateBucket([]byte(BoltBucket))
+		_, err := tx.CreateBucket([]byte(bucket))
 		return err
 	}); err != nil {
 		t.Fatal(err)
 	}
-	return db, &group{db: db}
+	return db, New(db, bucket)
 }
 
 // queued waits until n writes wait in g's queue.
-func queued(t *testing.T, g *group, n int) {
+func queued(t *testing.T, g *Group, n int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -56,7 +59,7 @@ func TestGroupCommit(t *testing.T) {
 	release := make(chan struct{})
 	first := make(chan error, 1)
 	go func() {
-		first <- g.update(func(b *bbolt.Bucket) error {
+		first <- g.Update(func(b *bbolt.Bucket) error {
 			<-release
 			return b.Put([]byte("first"), []byte("1"))
 		})
@@ -85,7 +88,7 @@ func TestGroupCommit(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = g.update(func(b *bbolt.Bucket) error {
+			errs[i] = g.Update(func(b *bbolt.Bucket) error {
 				mu.Lock()
 				txs[i] = b.Tx().ID()
 				mu.Unlock()
@@ -142,7 +145,7 @@ func TestGroupCommit(t *testing.T) {
 		t.Errorf("the queued writes last ran in %d transactions, want 1: %v", len(ids), txs)
 	}
 	err := db.View(func(tx *bbolt.Tx) error {
-		b := tx.Bucket([]byte(BoltBucket))
+		b := tx.Bucket([]byte(bucket))
 		for i := range n {
 			got := b.Get(fmt.Appendf(nil, "k%02d", i)) != nil
 			if want := i != 3 && i != 6; got != want {
@@ -175,7 +178,7 @@ func TestGroupCommit(t *testing.T) {
 // group still works afterwards.
 func TestGroupCommitError(t *testing.T) {
 	db, g := groupDB(t)
-	if err := db.Update(func(tx *bbolt.Tx) error { return tx.DeleteBucket([]byte(BoltBucket)) }); err != nil {
+	if err := db.Update(func(tx *bbolt.Tx) error { return tx.DeleteBucket([]byte(bucket)) }); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
@@ -183,19 +186,19 @@ func TestGroupCommitError(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := g.update(func(b *bbolt.Bucket) error { return b.Put([]byte{byte(i)}, nil) }); !errors.Is(err, errNoBucket) {
-				t.Errorf("write %d: %v, want %v", i, err, errNoBucket)
+			if err := g.Update(func(b *bbolt.Bucket) error { return b.Put([]byte{byte(i)}, nil) }); !errors.Is(err, ErrNoBucket) {
+				t.Errorf("write %d: %v, want %v", i, err, ErrNoBucket)
 			}
 		}()
 	}
 	wg.Wait()
 	if err := db.Update(func(tx *bbolt.Tx) error {
-		_, err := tx.CreateBucket([]byte(BoltBucket))
+		_, err := tx.CreateBucket([]byte(bucket))
 		return err
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := g.update(func(b *bbolt.Bucket) error { return b.Put([]byte("k"), []byte("v")) }); err != nil {
+	if err := g.Update(func(b *bbolt.Bucket) error { return b.Put([]byte("k"), []byte("v")) }); err != nil {
 		t.Fatalf("after the failures: %v", err)
 	}
 }
@@ -211,7 +214,7 @@ func TestGroupConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range each {
-				if err := g.update(func(b *bbolt.Bucket) error {
+				if err := g.Update(func(b *bbolt.Bucket) error {
 					return b.Put(fmt.Appendf(nil, "%02d-%03d", w, i), []byte("v"))
 				}); err != nil {
 					t.Errorf("writer %d, write %d: %v", w, i, err)
@@ -222,11 +225,94 @@ func TestGroupConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 	if err := db.View(func(tx *bbolt.Tx) error {
-		if n := tx.Bucket([]byte(BoltBucket)).Stats().KeyN; n != writers*each {
+		if n := tx.Bucket([]byte(bucket)).Stats().KeyN; n != writers*each {
 			t.Errorf("%d keys, want %d", n, writers*each)
 		}
 		return nil
 	}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestGroupSubmit checks the split of Submit and its wait: writes
+// submitted in turn under a caller's lock commit in that order, even
+// when the one that leads waits last; nothing commits before the leader
+// waits; and every wait gets its outcome.
+func TestGroupSubmit(t *testing.T) {
+	db, g := groupDB(t)
+	const n = 8
+	waits := make([]func() error, n)
+	for i := range n {
+		waits[i] = g.Submit(func(b *bbolt.Bucket) error {
+			return b.Put([]byte("last"), fmt.Appendf(nil, "%d", i))
+		})
+	}
+	errs := make(chan error, n)
+	for i := n - 1; i >= 1; i-- { // the followers wait first
+		go func() { errs <- waits[i]() }()
+	}
+	time.Sleep(20 * time.Millisecond)
+	if err := db.View(func(tx *bbolt.Tx) error {
+		if v := tx.Bucket([]byte(bucket)).Get([]byte("last")); v != nil {
+			t.Errorf("a write committed before its leader waited: last = %q", v)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := waits[0](); err != nil {
+		t.Fatalf("write 0: %v", err)
+	}
+	for i := 1; i < n; i++ {
+		if err := <-errs; err != nil {
+			t.Errorf("a follower: %v", err)
+		}
+	}
+	if err := db.View(func(tx *bbolt.Tx) error {
+		if v := string(tx.Bucket([]byte(bucket)).Get([]byte("last"))); v != fmt.Sprint(n-1) {
+			t.Errorf("last = %q, want %d (the order submitted)", v, n-1)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.busy || len(g.queue) != 0 {
+		t.Errorf("after every write: busy %v, %d queued", g.busy, len(g.queue))
+	}
+}
+
+// TestGroupOneProcessor checks that writers ready together on one
+// processor share a commit even when the commit never blocks (a database
+// that does not sync): the first yields before it leads, so the others
+// queue behind it.
+func TestGroupOneProcessor(t *testing.T) {
+	_, g := groupDB(t)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	const n = 8
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	txs := map[int]bool{}
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			if err := g.Update(func(b *bbolt.Bucket) error {
+				mu.Lock()
+				txs[b.Tx().ID()] = true
+				mu.Unlock()
+				return b.Put(fmt.Appendf(nil, "k%d", i), []byte("v"))
+			}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if len(txs) > 2 {
+		t.Errorf("%d writers ready together committed in %d transactions, want at most 2", n, len(txs))
 	}
 }
