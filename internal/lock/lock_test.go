@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -177,6 +179,32 @@ func BenchmarkCreateUnlock(b *testing.B) {
 			run(b, newBolt(b, db, lock.Options{}))
 		})
 	}
+	// Eight clients at once, each on its own file, as the lock workload
+	// of bench-peers: their changes share commits (boltgroup).
+	b.Run("BoltNoSync8", func(b *testing.B) {
+		db := openDB(b, filepath.Join(b.TempDir(), "locks.db"), true)
+		defer db.Close()
+		m := newBolt(b, db, lock.Options{})
+		ctx := context.Background()
+		var next atomic.Int64
+		b.ReportAllocs()
+		b.SetParallelism(max(1, 8/runtime.GOMAXPROCS(0)))
+		b.RunParallel(func(pb *testing.PB) {
+			p := "/lockbomb/file" + strconv.FormatInt(next.Add(1), 10)
+			for pb.Next() {
+				l, err := m.Create(ctx, lock.Lock{Root: p, Exclusive: true, Timeout: time.Hour,
+					Owner: []byte("<D:href>litmus</D:href>")})
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				if err := m.Unlock(ctx, l.Token); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
 }
 
 // BenchmarkLookup guards the lock lookups every request pays: Covering
