@@ -143,8 +143,6 @@ var workloads = []workload{
 	{name: "move", title: "MOVE of a file to a new name and back, own file, 8 conns", unit: "req/s", higher: true, conns: moveClient,
 		mk:    func(w int) op { return moveOp(fmt.Sprintf("/mv/c%02d-0.txt", w), fmt.Sprintf("/mv/c%02d-1.txt", w)) },
 		extra: true},
-	{name: "lockunlock", title: "LOCK and UNLOCK own file, 8 conns", unit: "req/s", higher: true, conns: 8,
-		mk: func(w int) op { return lockUnlockOp(fmt.Sprintf("/mixed/c%02d.lock", w)) }, extra: true},
 	{name: "lock", title: "LOCK and UNLOCK of a file, own file, 8 conns", unit: "req/s", higher: true, conns: lockClient,
 		mk:    func(w int) op { return lockOp(fmt.Sprintf("/lk/c%02d.txt", w)) },
 		extra: true},
@@ -989,26 +987,4 @@ func randomBytes(n int, seed uint64) []byte {
 		}
 	}
 	return b
-}
-
-func lockUnlockOp(lockPath string) op {
-	lockReq := &request{method: "LOCK", path: lockPath, body: lockBody,
-		header: []string{"Depth: 0", "Timeout: Second-60", "Content-Type: application/xml; charset=utf-8"}}
-	var resp response
-	return func(c *conn, rng *rand.Rand) (int, int64, int, error) {
-		if err := c.do(lockReq, &resp); err != nil {
-			return 1, 0, 0, err
-		}
-		if resp.status != 200 || resp.lockToken == "" {
-			return 1, 0, 0, fmt.Errorf("LOCK %s: status %d", lockPath, resp.status)
-		}
-		unlock := &request{method: "UNLOCK", path: lockPath, header: []string{"Lock-Token: <" + resp.lockToken + ">"}}
-		if err := c.do(unlock, &resp); err != nil {
-			return 2, 0, 0, err
-		}
-		if resp.status != 204 && resp.status != 200 {
-			return 2, 0, 0, fmt.Errorf("UNLOCK %s: status %d", lockPath, resp.status)
-		}
-		return 2, 0, 0, nil
-	}
 }

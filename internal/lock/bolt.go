@@ -16,7 +16,8 @@ const BoltBucket = "locks"
 
 // Bolt is a Manager that persists its locks in a bbolt database, so they
 // survive a restart. It answers every query from an in-memory index, as
-// Memory does, and writes each change through before answering. Expired locks are dropped on load and lazily after.
+// Memory does, and writes each change through before answering. Expired
+// locks are dropped on load and lazily after.
 //
 // A Bolt owns its bucket: use one Bolt per database, and do not change the
 // bucket behind its back. The changes that arrive while one is being
