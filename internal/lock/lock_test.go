@@ -3,10 +3,12 @@ package lock_test
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -327,4 +329,85 @@ func TestBoltRefusedCleans(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestBoltConcurrentMatchesStore has many clients lock, refresh, unlock
+// and remove trees at once (run it with -race), then checks that what
+// the database holds is what the index holds: a Bolt loaded from it
+// finds the same locks. The changes are staged in the index and stored
+// after the index's mutex is released, so an order lost between the two
+// would leave them apart.
+func TestBoltConcurrentMatchesStore(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, filepath.Join(t.TempDir(), "locks.db"), true)
+	defer db.Close()
+	m := newBolt(t, db, lock.Options{})
+	paths := []string{"/a", "/a/b", "/a/b/c", "/a/d", "/e", "/e/f"}
+	var wg sync.WaitGroup
+	for w := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(w), 7))
+			var held []string
+			for range 300 {
+				p := paths[rng.IntN(len(paths))]
+				switch r := rng.IntN(10); {
+				case r < 4:
+					depth := 0
+					if rng.IntN(2) == 0 {
+						depth = lock.Infinity
+					}
+					l, err := m.Create(ctx, lock.Lock{Root: p, Depth: depth, Exclusive: rng.IntN(2) == 0, Timeout: time.Hour})
+					if err == nil {
+						held = append(held, l.Token)
+					} else if !errors.Is(err, lock.ErrLocked) {
+						t.Error(err)
+						return
+					}
+				case r < 6 && len(held) > 0:
+					if _, err := m.Refresh(ctx, held[rng.IntN(len(held))], time.Duration(1+rng.IntN(60))*time.Minute); err != nil && !errors.Is(err, lock.ErrNoSuchLock) {
+						t.Error(err)
+						return
+					}
+				case r < 9 && len(held) > 0:
+					i := rng.IntN(len(held))
+					if err := m.Unlock(ctx, held[i]); err != nil && !errors.Is(err, lock.ErrNoSuchLock) {
+						t.Error(err)
+						return
+					}
+					held = append(held[:i], held[i+1:]...)
+				default:
+					if err := m.RemoveTree(ctx, p); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	all := func(m lock.Manager) map[string]lock.Lock {
+		got := map[string]lock.Lock{}
+		at, _ := m.Covering(ctx, "/")
+		below, _ := m.Below(ctx, "/")
+		for _, l := range append(at, below...) {
+			got[l.Token] = l
+		}
+		return got
+	}
+	want := all(m)
+	got := all(newBolt(t, db, lock.Options{}))
+	if len(want) == 0 {
+		t.Fatal("no lock held at the end: the test proves nothing")
+	}
+	if len(got) != len(want) {
+		t.Errorf("the database holds %d locks, the index %d", len(got), len(want))
+	}
+	for tok, w := range want {
+		g, ok := got[tok]
+		if !ok || g.Root != w.Root || g.Depth != w.Depth || g.Exclusive != w.Exclusive || !g.Expires.Equal(w.Expires) {
+			t.Errorf("lock %s: stored %+v, in the index %+v", tok, g, w)
+		}
+	}
 }
