@@ -1,6 +1,7 @@
 package dav
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"time"
@@ -87,7 +88,6 @@ func (h *Handler) parseLockInfo(w http.ResponseWriter, r *http.Request) (li lock
 // refresh of the lock named in the If header. Locking an unmapped URL
 // creates an empty resource (§7.3).
 func (h *Handler) lock(w http.ResponseWriter, r *http.Request, p string) error {
-	ctx := r.Context()
 	depth, _, err := header.ParseDepth(r.Header.Get("Depth"))
 	if err != nil {
 		return &Error{Status: http.StatusBadRequest, Reason: "malformed Depth header", Err: err}
@@ -113,8 +113,33 @@ func (h *Handler) lock(w http.ResponseWriter, r *http.Request, p string) error {
 	if empty {
 		return h.refresh(w, r, p, timeout)
 	}
-	// lockMu is held exclusively until the new lock is in force (see
-	// Handler.lockMu), not while it is stored.
+	l := lock.Lock{Root: p, Depth: 0, Exclusive: li.exclusive, Owner: li.owner, Timeout: timeout, Principal: userOf(r)}
+	if depth == header.DepthInfinity {
+		l.Depth = lock.Infinity
+	}
+	err = h.lockOnce(w, r, p, l, true)
+	if errors.Is(err, errRaced) {
+		// Another client made the resource while this one's empty file
+		// was being made: look again, all under lockMu.
+		err = h.lockOnce(w, r, p, l, false)
+	}
+	return err
+}
+
+// errRaced tells lock that the unmapped URL it was making a resource for
+// was mapped meanwhile.
+var errRaced = errors.New("dav: the resource was made meanwhile")
+
+// lockOnce is lock's step for the lock l on p. lockMu is held exclusively
+// until the new lock is in force (see Handler.lockMu), not while it is
+// stored. For an unmapped URL, when fresh, the empty resource is made
+// and synced with lockMu released (Finder and davfs2 lock each new name
+// before they upload it), and its publication and its lock, after the
+// look and the checks again, are one step under lockMu; errRaced when the
+// URL was mapped meanwhile.
+func (h *Handler) lockOnce(w http.ResponseWriter, r *http.Request, p string, l lock.Lock, fresh bool) error {
+	ctx := r.Context()
+	depth := l.Depth
 	h.lockMu.Lock()
 	held := true
 	defer func() {
@@ -135,9 +160,10 @@ func (h *Handler) lock(w http.ResponseWriter, r *http.Request, p string) error {
 			return err
 		}
 	}
-	l := lock.Lock{Root: p, Depth: 0, Exclusive: li.exclusive, Owner: li.owner, Timeout: timeout, Principal: userOf(r)}
-	if depth == header.DepthInfinity {
-		l.Depth = lock.Infinity
+	if !exists && fresh {
+		h.lockMu.Unlock()
+		held = false
+		return h.lockNew(w, r, p, l)
 	}
 	created := false
 	if !exists {
@@ -148,18 +174,13 @@ func (h *Handler) lock(w http.ResponseWriter, r *http.Request, p string) error {
 			return err
 		}
 	}
-	wait := func() error { return nil }
-	if s, ok := h.locks.(lock.Stager); ok {
-		l, wait, err = s.Stage(ctx, l)
-	} else {
-		l, err = h.locks.Create(ctx, l)
-	}
+	l, wait, err := h.stageLock(ctx, l)
 	if err != nil {
 		if created {
 			h.fs.Remove(ctx, p)
 		}
 		if errors.Is(err, lock.ErrLocked) {
-			return h.conflict(r, p, depth == header.DepthInfinity, err)
+			return h.conflict(r, p, depth == lock.Infinity, err)
 		}
 		return err
 	}
@@ -179,6 +200,74 @@ func (h *Handler) lock(w http.ResponseWriter, r *http.Request, p string) error {
 	// file), so its href needs no second look.
 	h.writeLockDiscovery(w, r, status, l, p, exists && info.IsDir)
 	return nil
+}
+
+// lockNew is lockOnce for an unmapped URL: the empty resource is staged
+// and synced by Put with lockMu released; Put's commit step takes lockMu,
+// looks again (errRaced when p is mapped now), checks the conditions and
+// the locks again, puts the lock in force and publishes the resource. The
+// folder's sync and the lock's storing are waited for after lockMu is
+// released.
+func (h *Handler) lockNew(w http.ResponseWriter, r *http.Request, p string, l lock.Lock) error {
+	ctx := r.Context()
+	depth := l.Depth
+	staged := false
+	var wait func() error
+	_, _, err := h.fs.Put(ctx, p, http.NoBody, storage.PutOptions{ExpectedSize: 0, Commit: func(publish func() error) error {
+		h.lockMu.Lock()
+		defer h.lockMu.Unlock()
+		switch _, err := h.fs.Stat(ctx, p); {
+		case err == nil:
+			return errRaced
+		case !errors.Is(err, storage.ErrNotFound):
+			return err
+		}
+		if err := h.checkConditions(r, p, storage.Info{}, false); err != nil {
+			return err
+		}
+		if err := h.checkLocks(r, writeTarget{path: p, membership: true}); err != nil {
+			return err
+		}
+		got, w, err := h.stageLock(ctx, l)
+		if err != nil {
+			return err
+		}
+		l, wait, staged = got, w, true
+		return publish()
+	}})
+	if staged {
+		if werr := wait(); err == nil {
+			err = werr
+		} else if werr == nil {
+			// Published nothing: the lock goes with the resource it
+			// was for.
+			h.locks.Unlock(ctx, l.Token)
+		}
+	}
+	switch {
+	case err == nil:
+	case errors.Is(err, errRaced):
+		return err
+	case errors.Is(err, lock.ErrLocked):
+		return h.conflict(r, p, depth == lock.Infinity, err)
+	case errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrNotDir):
+		return errorf(http.StatusConflict, "", "the parent collection does not exist")
+	default:
+		return err
+	}
+	w.Header().Set("Lock-Token", "<"+l.Token+">")
+	h.writeLockDiscovery(w, r, http.StatusCreated, l, p, false)
+	return nil
+}
+
+// stageLock puts l in force and returns the wait for it to be stored
+// (nothing to wait for when the manager stores it at once).
+func (h *Handler) stageLock(ctx context.Context, l lock.Lock) (lock.Lock, func() error, error) {
+	if s, ok := h.locks.(lock.Stager); ok {
+		return s.Stage(ctx, l)
+	}
+	l, err := h.locks.Create(ctx, l)
+	return l, func() error { return nil }, err
 }
 
 // conflict builds the 423 for a LOCK that meets another lock, naming the
