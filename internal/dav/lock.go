@@ -228,19 +228,20 @@ func (h *Handler) lockNew(w http.ResponseWriter, r *http.Request, p string, l lo
 		if err := h.checkLocks(r, writeTarget{path: p, membership: true}); err != nil {
 			return err
 		}
-		got, w, err := h.stageLock(ctx, l)
+		got, gotWait, err := h.stageLock(ctx, l)
 		if err != nil {
 			return err
 		}
-		l, wait, staged = got, w, true
+		l, wait, staged = got, gotWait, true
 		return publish()
 	}})
 	if staged {
 		if werr := wait(); err == nil {
 			err = werr
 		} else if werr == nil {
-			// Published nothing: the lock goes with the resource it
-			// was for.
+			// The LOCK fails (the file not published, or its folder
+			// not synced): its lock goes too. A file published stays,
+			// as when the lock cannot be stored.
 			h.locks.Unlock(ctx, l.Token)
 		}
 	}
