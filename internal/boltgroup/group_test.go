@@ -49,6 +49,17 @@ func queued(t *testing.T, g *Group, n int) {
 	}
 }
 
+// idle checks that g has no commit under way and nothing queued, as
+// after every write has its outcome.
+func idle(t *testing.T, g *Group) {
+	t.Helper()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.busy || len(g.queue) != 0 {
+		t.Errorf("after every write: busy %v, %d queued", g.busy, len(g.queue))
+	}
+}
+
 // TestGroupCommit holds a first write in its transaction while others
 // queue, then checks that the queued ones commit together in one
 // transaction, in the order they came, that a failing or panicking
@@ -166,11 +177,7 @@ func TestGroupCommit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.busy || len(g.queue) != 0 {
-		t.Errorf("after every write: busy %v, %d queued", g.busy, len(g.queue))
-	}
+	idle(t, g)
 }
 
 // TestGroupCommitError checks that a transaction that cannot be made
@@ -276,11 +283,7 @@ func TestGroupSubmit(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.busy || len(g.queue) != 0 {
-		t.Errorf("after every write: busy %v, %d queued", g.busy, len(g.queue))
-	}
+	idle(t, g)
 }
 
 // TestGroupOneProcessor checks that writers ready together on one

@@ -168,10 +168,7 @@ func (h *Handler) lockOnce(w http.ResponseWriter, r *http.Request, p string, l l
 	created := false
 	if !exists {
 		if _, created, err = h.fs.Put(ctx, p, http.NoBody, storage.PutOptions{ExpectedSize: 0}); err != nil {
-			if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrNotDir) {
-				return errorf(http.StatusConflict, "", "the parent collection does not exist")
-			}
-			return err
+			return h.lockFailed(r, p, depth, err)
 		}
 	}
 	l, wait, err := h.stageLock(ctx, l)
@@ -179,10 +176,7 @@ func (h *Handler) lockOnce(w http.ResponseWriter, r *http.Request, p string, l l
 		if created {
 			h.fs.Remove(ctx, p)
 		}
-		if errors.Is(err, lock.ErrLocked) {
-			return h.conflict(r, p, depth == lock.Infinity, err)
-		}
-		return err
+		return h.lockFailed(r, p, depth, err)
 	}
 	h.lockMu.Unlock()
 	held = false
@@ -245,20 +239,25 @@ func (h *Handler) lockNew(w http.ResponseWriter, r *http.Request, p string, l lo
 			h.locks.Unlock(ctx, l.Token)
 		}
 	}
-	switch {
-	case err == nil:
-	case errors.Is(err, errRaced):
-		return err
-	case errors.Is(err, lock.ErrLocked):
-		return h.conflict(r, p, depth == lock.Infinity, err)
-	case errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrNotDir):
-		return errorf(http.StatusConflict, "", "the parent collection does not exist")
-	default:
-		return err
+	if err != nil {
+		return h.lockFailed(r, p, depth, err)
 	}
 	w.Header().Set("Lock-Token", "<"+l.Token+">")
 	h.writeLockDiscovery(w, r, http.StatusCreated, l, p, false)
 	return nil
+}
+
+// lockFailed is the answer to a LOCK of p (at depth) that err stopped: a
+// conflicting lock is a 423 naming it, a missing parent a 409; errRaced
+// and any other error go up as they are.
+func (h *Handler) lockFailed(r *http.Request, p string, depth int, err error) error {
+	switch {
+	case errors.Is(err, lock.ErrLocked):
+		return h.conflict(r, p, depth == lock.Infinity, err)
+	case errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrNotDir):
+		return errorf(http.StatusConflict, "", "the parent collection does not exist")
+	}
+	return err
 }
 
 // stageLock puts l in force and returns the wait for it to be stored

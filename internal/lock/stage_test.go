@@ -37,12 +37,14 @@ func async(f func() error) chan error {
 }
 
 // stored runs f, which stages one change, and lets the store end it with
-// outcome; it returns f's error. check runs while the change is held.
-func stored(t *testing.T, s *heldStore, outcome error, f func() error, check func()) error {
+// outcome; it returns the removals the change staged and f's error.
+// check runs while the change is held.
+func stored(t *testing.T, s *heldStore, outcome error, f func() error, check func()) ([]string, error) {
 	t.Helper()
 	done := async(f)
+	var del []string
 	select {
-	case <-s.staged:
+	case del = <-s.staged:
 	case err := <-done:
 		t.Fatalf("returned without staging a change: %v", err)
 	}
@@ -50,7 +52,7 @@ func stored(t *testing.T, s *heldStore, outcome error, f func() error, check fun
 		check()
 	}
 	s.release <- outcome
-	return <-done
+	return del, <-done
 }
 
 func covering(m *manager, p string) int {
@@ -65,7 +67,7 @@ func TestStagedCreate(t *testing.T) {
 	ctx := context.Background()
 	for _, outcome := range []error{nil, errStore} {
 		m, s := heldManager()
-		err := stored(t, s, outcome, func() error {
+		_, err := stored(t, s, outcome, func() error {
 			_, err := m.Create(ctx, Lock{Root: "/a", Exclusive: true, Depth: Infinity})
 			return err
 		}, func() {
@@ -96,14 +98,14 @@ func TestStagedUnlock(t *testing.T) {
 	ctx := context.Background()
 	m, s := heldManager()
 	var l Lock
-	if err := stored(t, s, nil, func() (err error) {
+	if _, err := stored(t, s, nil, func() (err error) {
 		l, err = m.Create(ctx, Lock{Root: "/a", Exclusive: true, Timeout: time.Minute})
 		return err
 	}, nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, outcome := range []error{errStore, nil} {
-		err := stored(t, s, outcome, func() error { return m.Unlock(ctx, l.Token) }, func() {
+		del, err := stored(t, s, outcome, func() error { return m.Unlock(ctx, l.Token) }, func() {
 			if _, err := m.Get(ctx, l.Token); !errors.Is(err, ErrNoSuchLock) {
 				t.Errorf("Get while unlocking: %v, want ErrNoSuchLock", err)
 			}
@@ -123,6 +125,9 @@ func TestStagedUnlock(t *testing.T) {
 		if !errors.Is(err, outcome) {
 			t.Errorf("Unlock, store %v: %v", outcome, err)
 		}
+		if len(del) != 1 || del[0] != l.Token {
+			t.Errorf("Unlock staged the removal of %q, want [%s]", del, l.Token)
+		}
 		_, gerr := m.Get(ctx, l.Token)
 		if outcome != nil && gerr != nil {
 			t.Errorf("after a failed Unlock: Get %v, want the lock", gerr)
@@ -139,13 +144,13 @@ func TestStagedRefresh(t *testing.T) {
 	ctx := context.Background()
 	m, s := heldManager()
 	var l Lock
-	if err := stored(t, s, nil, func() (err error) {
+	if _, err := stored(t, s, nil, func() (err error) {
 		l, err = m.Create(ctx, Lock{Root: "/a", Timeout: time.Minute})
 		return err
 	}, nil); err != nil {
 		t.Fatal(err)
 	}
-	err := stored(t, s, errStore, func() error {
+	_, err := stored(t, s, errStore, func() error {
 		_, err := m.Refresh(ctx, l.Token, 10*time.Minute)
 		return err
 	}, func() {
