@@ -317,7 +317,25 @@ if [ -n "$PROFILE" ]; then
   echo "bench-peers: profiles in $PROFILE (go tool pprof -top $PROFILE/davit.cpu.pprof)" >&2
 fi
 
-note="Run of $(date -u +%Y-%m-%d) on $(nproc) cores (Linux $(uname -r)); servers pinned to core $SERVER_CPU, load tool to core $LOAD_CPU; $DURATION per workload after a warm-up, $ROUNDS round(s), best kept; servers: ${SERVERS}."
+# data_fs describes the file system of the data copies: the write rows
+# depend on it (on ext4 without a journal, each new inode is found past
+# those freed in the last minutes; docs/performance.md, Method).
+data_fs() {
+  local fstype src dev
+  read -r fstype src < <(findmnt -n -o FSTYPE,SOURCE -T "$work" 2>/dev/null) || { echo "data on an unknown file system"; return; }
+  dev=${src##*/}
+  if [ "$fstype" = ext4 ] && [ -d "/sys/fs/ext4/$dev" ]; then
+    if compgen -G "/proc/fs/jbd2/$dev-*" >/dev/null; then
+      echo "data on ext4 with a journal ($src)"
+    else
+      echo "data on ext4 without a journal ($src)"
+    fi
+  else
+    echo "data on $fstype ($src)"
+  fi
+}
+
+note="Run of $(date -u +%Y-%m-%d) on $(nproc) cores (Linux $(uname -r)); $(data_fs); servers pinned to core $SERVER_CPU, load tool to core $LOAD_CPU; $DURATION per workload after a warm-up, $ROUNDS round(s), best kept; servers: ${SERVERS}."
 echo >&2
 "$bin/load" table ${DOC:+-doc "$DOC"} -note "$note" "$work/results.json"
 if [ ${#failed[@]} -gt 0 ]; then
