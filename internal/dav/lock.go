@@ -17,11 +17,25 @@ type lockInfo struct {
 	owner     []byte
 }
 
+// parseLockInfo reads a LOCK's body: empty is set when there is none (a
+// refresh). The common bodies take the fast path (lock_fast.go).
 func (h *Handler) parseLockInfo(w http.ResponseWriter, r *http.Request) (li lockInfo, empty bool, err error) {
 	if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
 		return li, true, nil
 	}
-	d := h.newBodyDecoder(w, r)
+	bp := xmlBodyBufs.Get().(*[]byte)
+	defer xmlBodyBufs.Put(bp)
+	whole, full := h.readXMLBody(w, r, *bp)
+	if whole != nil {
+		if li, ok := fastLockInfo(whole); ok {
+			return li, false, nil
+		}
+	}
+	return parseLockInfoXML(newDecoder(full))
+}
+
+// parseLockInfoXML parses a LOCK body with the full decoder.
+func parseLockInfoXML(d bodyDecoder) (li lockInfo, empty bool, err error) {
 	root, err := d.Root()
 	if errors.Is(err, errEmptyBody) {
 		return li, true, nil

@@ -1,7 +1,6 @@
 package dav
 
 import (
-	"bytes"
 	"context"
 	"encoding/xml"
 	"errors"
@@ -43,24 +42,15 @@ func (h *Handler) parsePropfind(w http.ResponseWriter, r *http.Request) (propfin
 	if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
 		return req, nil
 	}
-	body := http.MaxBytesReader(w, r.Body, h.cfg.MaxXMLBytes)
-	bp := propfindBufs.Get().(*[]byte)
-	defer propfindBufs.Put(bp)
-	n, err := readUpTo(body, *bp)
-	read := (*bp)[:n]
-	var rest io.Reader
-	switch {
-	case err == io.EOF:
-		if req, ok := fastPropfind(read); ok {
+	bp := xmlBodyBufs.Get().(*[]byte)
+	defer xmlBodyBufs.Put(bp)
+	whole, full := h.readXMLBody(w, r, *bp)
+	if whole != nil {
+		if req, ok := fastPropfind(whole); ok {
 			return req, nil
 		}
-		rest = bytes.NewReader(read)
-	case err != nil:
-		rest = io.MultiReader(bytes.NewReader(read), errReader{err})
-	default:
-		rest = io.MultiReader(bytes.NewReader(read), body)
 	}
-	return parsePropfindXML(newDecoder(rest))
+	return parsePropfindXML(newDecoder(full))
 }
 
 // parsePropfindXML parses a PROPFIND body with the full decoder.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"io"
+	"net/http"
 	"sync"
 )
 
@@ -11,14 +12,33 @@ import (
 // allprop, propname, or a flat list of properties, DAV:'s under one prefix
 // and others under prefixes declared on the root, on DAV:prop or on the
 // property itself.
-// parsePropfind reads a body of up to propfindBufSize bytes into a pooled
+// parsePropfind reads a body of up to xmlBodyBufSize bytes into a pooled
 // buffer and parses such a body here without encoding/xml; any other body
 // (other attributes, comments, text, include, a BOM, an error) goes to
 // the full decoder, which gives it the same answer as before.
 
-const propfindBufSize = 4096
+// xmlBodyBufSize bounds the bodies the fast paths (PROPFIND's and LOCK's,
+// lock_fast.go) take; xmlBodyBufs holds their buffers.
+const xmlBodyBufSize = 4096
 
-var propfindBufs = sync.Pool{New: func() any { b := make([]byte, propfindBufSize); return &b }}
+var xmlBodyBufs = sync.Pool{New: func() any { b := make([]byte, xmlBodyBufSize); return &b }}
+
+// readXMLBody reads the body of r, bounded by MaxXMLBytes, into buf. whole
+// is the body when it fits in buf (nil otherwise), for a fast path; full
+// gives the whole body, or the error met reading it, to the full decoder.
+func (h *Handler) readXMLBody(w http.ResponseWriter, r *http.Request, buf []byte) (whole []byte, full io.Reader) {
+	body := http.MaxBytesReader(w, r.Body, h.cfg.MaxXMLBytes)
+	n, err := readUpTo(body, buf)
+	read := buf[:n]
+	switch {
+	case err == io.EOF:
+		return read, bytes.NewReader(read)
+	case err != nil:
+		return nil, io.MultiReader(bytes.NewReader(read), errReader{err})
+	default:
+		return nil, io.MultiReader(bytes.NewReader(read), body)
+	}
+}
 
 // readUpTo reads from r until buf is full, EOF or an error.
 func readUpTo(r io.Reader, buf []byte) (int, error) {
@@ -264,6 +284,34 @@ func (s *fastScanner) empty(local []byte) bool {
 	return s.lit(">") && s.end(local)
 }
 
+// root reads the root's start tag, after the declaration: the DAV:
+// element local, its prefix (if any) bound to DAV: among namespace
+// declarations only.
+func (s *fastScanner) root(local string) bool {
+	s.space()
+	if !s.lit("<") {
+		return false
+	}
+	first, ok := s.name()
+	if !ok {
+		return false
+	}
+	if s.lit(":") {
+		if reserved(first) {
+			return false
+		}
+		s.prefix = first
+		if first, ok = s.name(); !ok {
+			return false
+		}
+	}
+	if string(first) != local {
+		return false
+	}
+	_, ok = s.attrs(true, false)
+	return ok
+}
+
 // fastPropfind parses the common PROPFIND bodies; ok is false for any
 // body it does not recognise (which may well be valid).
 func fastPropfind(body []byte) (req propfindRequest, ok bool) {
@@ -271,28 +319,7 @@ func fastPropfind(body []byte) (req propfindRequest, ok bool) {
 	if !s.decl() {
 		return req, false
 	}
-	s.space()
-	if !s.lit("<") {
-		return req, false
-	}
-	first, ok := s.name()
-	if !ok {
-		return req, false
-	}
-	if s.lit(":") {
-		if reserved(first) {
-			return req, false
-		}
-		s.prefix = first
-		if first, ok = s.name(); !ok {
-			return req, false
-		}
-	}
-	if string(first) != "propfind" {
-		return req, false
-	}
-	// Namespace declarations only, DAV:'s for the root's prefix among them.
-	if _, ok := s.attrs(true, false); !ok {
+	if !s.root("propfind") {
 		return req, false
 	}
 	s.elems = 1

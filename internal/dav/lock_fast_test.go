@@ -1,0 +1,163 @@
+package dav
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+const lockHead = `<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:">`
+
+// fastLockCases are LOCK bodies: the fast path must take the first
+// fastLockTaken of them, and leave the rest to the full decoder. Either
+// way the two must agree (checkFastLock).
+var fastLockCases = []string{
+	// Taken: what clients send.
+	lockHead + `<D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>davit-bench</D:owner></D:lockinfo>`,
+	// Windows Explorer and Office (quirks_test.go), Finder.
+	`<?xml version="1.0" encoding="utf-8" ?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner><D:href>DESKTOP-1\alice</D:href></D:owner></D:lockinfo>`,
+	lockHead + `<D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner><D:href>http://www.apple.com/webdav_fs/</D:href></D:owner></D:lockinfo>`,
+	// davfs2 and neon: the default namespace, line breaks and indents.
+	"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<lockinfo xmlns=\"DAV:\">\n <lockscope><exclusive/></lockscope>\n <locktype><write/></locktype>\n <owner>\n  <href>mailto:ann@example.org</href>\n </owner>\n</lockinfo>\n",
+	`<D:lockinfo xmlns:D="DAV:"><D:locktype><D:write/></D:locktype><D:lockscope><D:shared/></D:lockscope></D:lockinfo>`,
+	`<a:lockinfo xmlns:a="DAV:"><a:lockscope><a:shared></a:shared></a:lockscope><a:locktype><a:write /></a:locktype><a:owner/></a:lockinfo>`,
+	lockHead + `<D:lockscope> <D:exclusive/> </D:lockscope><D:locktype><D:write/></D:locktype><D:owner></D:owner></D:lockinfo>`,
+	lockHead + `<D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>  </D:owner></D:lockinfo>`,
+	lockHead + `<D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>Ann	Smith, room 4 (\ /) [x] {y} ~!@#$%^*()</D:owner></D:lockinfo>`,
+	lockHead + `<D:owner> <D:href></D:href> </D:owner><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>`,
+	lockHead + `<D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype ></D:lockinfo >  `,
+
+	// Left to the decoder, valid or not.
+	``,
+	`   `,
+	lockHead + `<D:lockscope><D:exclusive/></D:lockscope></D:lockinfo>`,
+	lockHead + `<D:locktype><D:write/></D:locktype></D:lockinfo>`,
+	lockHead + `<D:lockscope><D:exclusive/><D:shared/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>`,
+	lockHead + `<D:lockscope><D:exclusive/></D:lockscope><D:lockscope><D:shared/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>`,
+	lockHead + `<D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:read/></D:locktype></D:lockinfo>`,
+	lockHead + `<D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner xml:lang="en">Ann</D:owner></D:lockinfo>`,
+	lockHead + `<D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>Ann &amp; Bob</D:owner></D:lockinfo>`,
+	lockHead + `<D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>Ann <b xmlns="urn:b">B</b></D:owner></D:lockinfo>`,
+	lockHead + `<D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>x<D:href>y</D:href></D:owner></D:lockinfo>`,
+	lockHead + `<D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner><D:href>a</D:href><D:href>b</D:href></D:owner></D:lockinfo>`,
+	lockHead + `<D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>caf` + "\u00e9" + `</D:owner></D:lockinfo>`,
+	lockHead + `<D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>a` + "\r\n" + `b</D:owner></D:lockinfo>`,
+	lockHead + `<D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>say "hi"</D:owner></D:lockinfo>`,
+	lockHead + `<D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>a > b</D:owner></D:lockinfo>`,
+	lockHead + `<D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>a</D:owner><D:owner>b</D:owner></D:lockinfo>`,
+	lockHead + `<D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:other/></D:lockinfo>`,
+	lockHead + `<D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><!-- c --></D:lockinfo>`,
+	lockHead + `<D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo><x/>`,
+	lockHead + `<D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>trailing`,
+	lockHead + `<D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype>`,
+	lockHead + `<D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:propfind>`,
+	`<D:lockinfo xmlns:D="urn:not-dav"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>`,
+	`<D:lockinfo xmlns:D="DAV:" xmlns:Z="urn:z"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner><Z:me/></D:owner></D:lockinfo>`,
+	`<lockinfo xmlns="DAV:"><lockscope><exclusive/></lockscope><locktype><write/></locktype><owner><D:href xmlns:D="DAV:">x</D:href></owner></lockinfo>`,
+	`<D:lockinfo xmlns:D="DAV:"><lockscope><exclusive/></lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>`,
+	"\ufeff" + lockHead + `<D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>`,
+	`<D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>`,
+}
+
+const fastLockTaken = 11
+
+// checkFastLock fails when the fast path takes body and the full decoder
+// does not agree with it.
+func checkFastLock(t *testing.T, body string) (took bool) {
+	t.Helper()
+	fast, ok := fastLockInfo([]byte(body))
+	if !ok {
+		return false
+	}
+	slow, empty, err := parseLockInfoXML(newDecoder(bytes.NewReader([]byte(body))))
+	if err != nil || empty {
+		t.Fatalf("fast path took %q, the decoder does not (empty %v): %v", body, empty, err)
+	}
+	if !reflect.DeepEqual(fast, slow) {
+		t.Fatalf("body %q:\nfast %+v (owner %q)\nslow %+v (owner %q)", body, fast, fast.owner, slow, slow.owner)
+	}
+	return true
+}
+
+func TestFastLockInfoAgrees(t *testing.T) {
+	for i, body := range fastLockCases {
+		took := checkFastLock(t, body)
+		if want := i < fastLockTaken; took != want {
+			t.Errorf("fast path takes %q: %v, want %v", body, took, want)
+		}
+	}
+}
+
+// TestParseLockInfo checks what the handler's parser makes of bodies on
+// either path, and that a body larger than the fast path's buffer still
+// parses.
+func TestParseLockInfo(t *testing.T) {
+	long := strings.Repeat(" ", xmlBodyBufSize)
+	for _, tc := range []struct {
+		name, body string
+		exclusive  bool
+		owner      string
+		empty      bool
+		status     int
+	}{
+		{"fast, text owner", fastLockCases[0], true, "davit-bench", false, 0},
+		{"fast, href owner", fastLockCases[3], true, "\n  <D:href>mailto:ann@example.org</D:href>\n ", false, 0},
+		{"fast, shared, no owner", fastLockCases[4], false, "", false, 0},
+		{"full, owner with markup", fastLockCases[20], true, `Ann <b xmlns="urn:b">B</b>`, false, 0},
+		{"full, longer than the buffer", lockHead + `<D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>x</D:owner></D:lockinfo>` + long, true, "x", false, 0},
+		{"white space only", "  \n", false, "", true, 0},
+		{"no lockscope", fastLockCases[13], false, "", false, http.StatusBadRequest},
+		{"not XML", "<D:lockinfo", false, "", false, http.StatusBadRequest},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := &Handler{cfg: Config{MaxXMLBytes: 1 << 20}}
+			r := httptest.NewRequest("LOCK", "/f", strings.NewReader(tc.body))
+			li, empty, err := h.parseLockInfo(httptest.NewRecorder(), r)
+			if tc.status != 0 {
+				if err == nil || statusOf(err).Status != tc.status {
+					t.Fatalf("error %v, want status %d", err, tc.status)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if li.exclusive != tc.exclusive || string(li.owner) != tc.owner || empty != tc.empty {
+				t.Errorf("got exclusive %v owner %q empty %v, want %v %q %v", li.exclusive, li.owner, empty, tc.exclusive, tc.owner, tc.empty)
+			}
+		})
+	}
+}
+
+func FuzzFastLockInfo(f *testing.F) {
+	for _, s := range fastLockCases {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) { checkFastLock(t, body) })
+}
+
+func BenchmarkParseLockInfo(b *testing.B) {
+	h := &Handler{cfg: Config{MaxXMLBytes: 1 << 20}}
+	w := httptest.NewRecorder()
+	for _, c := range []struct{ name, body string }{{"fast", fastLockCases[1]}, {"full", fastLockCases[20]}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var rd strings.Reader
+			r := httptest.NewRequest("LOCK", "/f", &rd)
+			for b.Loop() {
+				rd.Reset(c.body)
+				r.Body, r.ContentLength = nopBody{&rd}, int64(len(c.body))
+				if _, _, err := h.parseLockInfo(w, r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+type nopBody struct{ *strings.Reader }
+
+func (nopBody) Close() error { return nil }
