@@ -41,6 +41,8 @@
 #   DAVIT_BIN  a Davit binary to run instead of building this tree's
 #              (cmd/davit)
 #   BASE_BIN   the Davit binary of the davit-base column
+#   BASE_NOSYNC=1  run davit-base with --no-sync, to set it beside
+#              davit-nosync (SERVERS=davit-nosync,davit-base)
 #   CLIENT_CHECK=N  instead of the table, check the load tool against wrk
 #              (Debian wrk, C and epoll): on each server in turn, N times
 #              (default 3), the load tool and then wrk, each alone on
@@ -189,7 +191,8 @@ start_server() {
     [ "$name" = davit-nosync ] && cmd+=(--no-sync) ;;
   davit-base)
     printf 'log:\n  access: false\n' >"$run/davit.yaml"
-    cmd=("$bin/davit-base" serve --root "$root" --listen "127.0.0.1:$port" --config "$run/davit.yaml") ;;
+    cmd=("$bin/davit-base" serve --root "$root" --listen "127.0.0.1:$port" --config "$run/davit.yaml")
+    [ -n "${BASE_NOSYNC:-}" ] && cmd+=(--no-sync) ;;
   xnet) cmd=("$bin/xnet" -root "$root" -listen "127.0.0.1:$port") ;;
   floor) cmd=("$bin/floor" -listen "127.0.0.1:$port") ;;
   evfloor) cmd=("$bin/evfloor" -root "$root" -listen "127.0.0.1:$port") ;;

@@ -391,56 +391,9 @@ func (s *fastScanner) props() bool {
 		if !s.lit("<") {
 			return false
 		}
-		raw := s.b
-		prefix, ok := s.name()
+		qname, space, local, ok := s.propName()
 		if !ok {
 			return false
-		}
-		local := prefix
-		if s.lit(":") {
-			if local, ok = s.name(); !ok {
-				return false
-			}
-		} else {
-			prefix = nil
-		}
-		qname := raw[:len(raw)-len(s.b)]
-		// The property's namespace: declared on the element itself for
-		// its own prefix (or as its default, unprefixed), as Davit's own
-		// client and many libraries write each one; else DAV: for the
-		// root's prefix (or none, when DAV: is the default namespace);
-		// else a prefix declared above.
-		var space string
-		if rest := s.b; s.space() && s.lit("xmlns") {
-			var p []byte
-			if s.lit(":") {
-				if p, ok = s.name(); !ok {
-					return false
-				}
-			}
-			if !bytes.Equal(p, prefix) || reserved(p) || !s.lit("=") {
-				return false
-			}
-			v, ok := s.quoted()
-			if !ok || len(v) == 0 {
-				return false
-			}
-			space = "DAV:"
-			if string(v) != space {
-				space = string(v)
-			}
-		} else {
-			s.b = rest
-			switch {
-			case bytes.Equal(prefix, s.prefix):
-				space = "DAV:"
-			case len(prefix) == 0:
-				return false // no default namespace in scope
-			default:
-				if space = s.lookup(prefix); space == "" {
-					return false
-				}
-			}
 		}
 		s.space()
 		if !s.lit("/>") && !(s.lit(">") && s.lit("</") && s.litBytes(qname) && s.endTag()) {
@@ -458,6 +411,63 @@ func (s *fastScanner) props() bool {
 			s.out = append(s.out, xml.Name{Space: space, Local: string(local)})
 		}
 	}
+}
+
+// propName reads the name of a property element, its "<" just read, and
+// the declaration of its namespace if it has one: qname as written,
+// space and local as resolved. The property's namespace is declared on
+// the element itself for its own prefix (or as its default, unprefixed),
+// as Davit's own client, Finder and many libraries write some; else it is
+// DAV: for the root's prefix (or none, when DAV: is the default
+// namespace); else a prefix declared above.
+func (s *fastScanner) propName() (qname []byte, space string, local []byte, ok bool) {
+	raw := s.b
+	prefix, ok := s.name()
+	if !ok {
+		return nil, "", nil, false
+	}
+	local = prefix
+	if s.lit(":") {
+		if local, ok = s.name(); !ok {
+			return nil, "", nil, false
+		}
+	} else {
+		prefix = nil
+	}
+	qname = raw[:len(raw)-len(s.b)]
+	rest := s.b
+	if s.space() && s.lit("xmlns") {
+		var p []byte
+		if s.lit(":") {
+			if p, ok = s.name(); !ok {
+				return nil, "", nil, false
+			}
+		}
+		if !bytes.Equal(p, prefix) || reserved(p) || !s.lit("=") {
+			return nil, "", nil, false
+		}
+		v, ok := s.quoted()
+		if !ok || len(v) == 0 {
+			return nil, "", nil, false
+		}
+		space = "DAV:"
+		if string(v) != space {
+			space = string(v)
+		}
+		return qname, space, local, true
+	}
+	s.b = rest
+	switch {
+	case bytes.Equal(prefix, s.prefix):
+		space = "DAV:"
+	case len(prefix) == 0:
+		return nil, "", nil, false // no default namespace in scope
+	default:
+		if space = s.lookup(prefix); space == "" {
+			return nil, "", nil, false
+		}
+	}
+	return qname, space, local, true
 }
 
 // endTag reads the rest of an end tag whose name was just read.

@@ -13,8 +13,21 @@ import (
 
 // parsePropertyUpdate reads a DAV:propertyupdate body (RFC 4918 §14.19):
 // set and remove instructions, in document order.
+// The common bodies take the fast path (proppatch_fast.go).
 func (h *Handler) parsePropertyUpdate(w http.ResponseWriter, r *http.Request) ([]props.Patch, error) {
-	d := h.newBodyDecoder(w, r)
+	bp := xmlBodyBufs.Get().(*[]byte)
+	defer xmlBodyBufs.Put(bp)
+	whole, full := h.readXMLBody(w, r, *bp)
+	if whole != nil {
+		if patches, ok := fastPropertyUpdate(whole); ok {
+			return patches, nil
+		}
+	}
+	return parsePropertyUpdateXML(newDecoder(full))
+}
+
+// parsePropertyUpdateXML parses a PROPPATCH body with the full decoder.
+func parsePropertyUpdateXML(d bodyDecoder) ([]props.Patch, error) {
 	root, err := d.Root()
 	if err != nil {
 		return nil, badXML(err)

@@ -21,10 +21,6 @@ var errEmptyBody = xmlbody.ErrEmpty
 // bodyDecoder reads a request's XML body with the server's bounds.
 type bodyDecoder struct{ *xmlbody.Decoder }
 
-func (h *Handler) newBodyDecoder(w http.ResponseWriter, r *http.Request) bodyDecoder {
-	return newDecoder(http.MaxBytesReader(w, r.Body, h.cfg.MaxXMLBytes))
-}
-
 // newDecoder reads the XML body r (already bounded) with the server's bounds.
 func newDecoder(r io.Reader) bodyDecoder {
 	return bodyDecoder{xmlbody.NewDecoder(r, xmlbody.Limits{MaxDepth: maxXMLDepth, MaxElements: maxXMLElements})}
