@@ -129,6 +129,15 @@ func reserved(prefix []byte) bool {
 	return len(prefix) >= 3 && string(bytes.ToLower(prefix[:3])) == "xml"
 }
 
+// reservedNS reports whether a namespace declared is one of the two that
+// XML keeps for itself, which no prefix of a body may be bound to (but xml
+// to its own) nor the default namespace: the full decoder refuses them
+// (internal/xmlbody), and a property stored in one would be written back
+// in a form strict clients reject.
+func reservedNS(v []byte) bool {
+	return string(v) == "http://www.w3.org/XML/1998/namespace" || string(v) == "http://www.w3.org/2000/xmlns/"
+}
+
 // quoted reads a quoted value of printable ASCII without references or
 // markup (which the full decoder would have to resolve or check): the
 // fast path leaves any other to it.
@@ -218,7 +227,7 @@ func (s *fastScanner) attrs(root, empty bool) (closed, ok bool) {
 			return false, false
 		}
 		v, ok := s.quoted()
-		if !ok || len(v) == 0 {
+		if !ok || len(v) == 0 || reservedNS(v) {
 			return false, false
 		}
 		switch {
@@ -447,7 +456,7 @@ func (s *fastScanner) propName() (qname []byte, space string, local []byte, ok b
 			return nil, "", nil, false
 		}
 		v, ok := s.quoted()
-		if !ok || len(v) == 0 {
+		if !ok || len(v) == 0 || reservedNS(v) {
 			return nil, "", nil, false
 		}
 		space = "DAV:"

@@ -103,6 +103,11 @@ var fastPropfindCases = []string{
 	`<D:propfind xmlns:D="DAV:"><D:prop><D:a></D:prop></D:prop></D:propfind>`,
 	`<D:propfind xmlns:D="DAV:"><D:prop>` + strings.Repeat(`<D:a/>`, maxXMLElements) + `</D:prop></D:propfind>`,
 	`<D:propfind xmlns:D="DAV:"><D:prop>` + strings.Repeat(`<D:a/>`, maxXMLElements-3) + `</D:prop></D:propfind>`,
+	// The reserved namespaces, which the full decoder refuses.
+	`<D:propfind xmlns:D="DAV:"><D:prop><a xmlns="http://www.w3.org/XML/1998/namespace"/></D:prop></D:propfind>`,
+	`<D:propfind xmlns:D="DAV:"><D:prop><x:a xmlns:x="http://www.w3.org/2000/xmlns/"/></D:prop></D:propfind>`,
+	`<D:propfind xmlns:D="DAV:" xmlns:x="http://www.w3.org/XML/1998/namespace"><D:prop><x:a/></D:prop></D:propfind>`,
+	`<D:propfind xmlns:D="DAV:"><D:prop xmlns:x="http://www.w3.org/2000/xmlns/"><x:a/></D:prop></D:propfind>`,
 }
 
 // checkFast fails when the fast path takes body and the full decoder

@@ -63,6 +63,12 @@ var fastPatchCases = []string{
 	patchHead + `<D:set><D:prop xmlns:Z="urn:z"><Z:a>x</Z:a></D:prop><D:prop><Z:b>y</Z:b></D:prop></D:set></D:propertyupdate>`,
 	`<D:propertyupdate xmlns:D="urn:not-dav"><D:set><D:prop><D:displayname>x</D:displayname></D:prop></D:set></D:propertyupdate>`,
 	`<D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>`,
+	// The reserved namespaces (xmlns_test.go), which the full decoder
+	// refuses.
+	patchHead + `<D:set><D:prop><foo xmlns="http://www.w3.org/XML/1998/namespace">1</foo></D:prop></D:set></D:propertyupdate>`,
+	patchHead + `<D:set><D:prop><x:a xmlns:x="http://www.w3.org/XML/1998/namespace"/></D:prop></D:set></D:propertyupdate>`,
+	patchHead + `<D:set><D:prop><x:a xmlns:x="http://www.w3.org/2000/xmlns/"/></D:prop></D:set></D:propertyupdate>`,
+	patchHead + `<D:set><D:prop xmlns:x="http://www.w3.org/2000/xmlns/"><x:a/></D:prop></D:set></D:propertyupdate>`,
 }
 
 const fastPatchTaken = 6
