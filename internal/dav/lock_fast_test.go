@@ -144,6 +144,9 @@ func BenchmarkParseLockInfo(b *testing.B) {
 	w := httptest.NewRecorder()
 	for _, c := range []struct{ name, body string }{{"fast", fastLockCases[1]}, {"full", fastLockCases[20]}} {
 		b.Run(c.name, func(b *testing.B) {
+			if _, ok := fastLockInfo([]byte(c.body)); ok != (c.name == "fast") {
+				b.Fatalf("fast path takes %q: %v", c.body, ok)
+			}
 			b.ReportAllocs()
 			var rd strings.Reader
 			r := httptest.NewRequest("LOCK", "/f", &rd)

@@ -125,6 +125,9 @@ func BenchmarkParsePropertyUpdate(b *testing.B) {
 	slow := strings.ReplaceAll(fastPatchCases[0], "GMT", "&#71;MT")
 	for _, c := range []struct{ name, body string }{{"fast", fastPatchCases[0]}, {"full", slow}} {
 		b.Run(c.name, func(b *testing.B) {
+			if _, ok := fastPropertyUpdate([]byte(c.body)); ok != (c.name == "fast") {
+				b.Fatalf("fast path takes %q: %v", c.body, ok)
+			}
 			b.ReportAllocs()
 			var rd strings.Reader
 			r := httptest.NewRequest("PROPPATCH", "/f", &rd)
