@@ -13,44 +13,38 @@ import (
 
 // lockInfo is a parsed DAV:lockinfo body (RFC 4918 §14.11).
 type lockInfo struct {
+	refresh   bool // no lockinfo (no body, or only white space): a refresh
 	exclusive bool
 	owner     []byte
 }
 
-// parseLockInfo reads a LOCK's body: empty is set when there is none (a
-// refresh). The common bodies take the fast path (lock_fast.go).
-func (h *Handler) parseLockInfo(w http.ResponseWriter, r *http.Request) (li lockInfo, empty bool, err error) {
+// parseLockInfo reads a LOCK's body. The common bodies take the fast path
+// (lock_fast.go).
+func (h *Handler) parseLockInfo(w http.ResponseWriter, r *http.Request) (lockInfo, error) {
 	if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
-		return li, true, nil
+		return lockInfo{refresh: true}, nil
 	}
-	bp := xmlBodyBufs.Get().(*[]byte)
-	defer xmlBodyBufs.Put(bp)
-	whole, full := h.readXMLBody(w, r, *bp)
-	if whole != nil {
-		if li, ok := fastLockInfo(whole); ok {
-			return li, false, nil
-		}
-	}
-	return parseLockInfoXML(newDecoder(full))
+	return parseXMLBody(h, w, r, fastLockInfo, parseLockInfoXML)
 }
 
 // parseLockInfoXML parses a LOCK body with the full decoder.
-func parseLockInfoXML(d bodyDecoder) (li lockInfo, empty bool, err error) {
+func parseLockInfoXML(d bodyDecoder) (li lockInfo, err error) {
 	root, err := d.Root()
 	if errors.Is(err, errEmptyBody) {
-		return li, true, nil
+		li.refresh = true
+		return li, nil
 	}
 	if err != nil {
-		return li, false, badXML(err)
+		return li, badXML(err)
 	}
 	if !isDAV(root.Name, "lockinfo") {
-		return li, false, errorf(http.StatusBadRequest, "", "the body is not a DAV:lockinfo")
+		return li, errorf(http.StatusBadRequest, "", "the body is not a DAV:lockinfo")
 	}
 	var scope, write bool
 	for {
 		t, ok, err := d.Child()
 		if err != nil {
-			return li, false, badXML(err)
+			return li, badXML(err)
 		}
 		if !ok {
 			break
@@ -60,7 +54,7 @@ func parseLockInfoXML(d bodyDecoder) (li lockInfo, empty bool, err error) {
 			for {
 				c, ok, err := d.Child()
 				if err != nil {
-					return li, false, badXML(err)
+					return li, badXML(err)
 				}
 				if !ok {
 					break
@@ -74,28 +68,28 @@ func parseLockInfoXML(d bodyDecoder) (li lockInfo, empty bool, err error) {
 					write = true
 				}
 				if err := d.Skip(); err != nil {
-					return li, false, badXML(err)
+					return li, badXML(err)
 				}
 			}
 		case isDAV(t.Name, "owner"):
 			p, err := d.Inner(t)
 			if err != nil {
-				return li, false, badXML(err)
+				return li, badXML(err)
 			}
 			li.owner = p.Inner
 		default:
 			if err := d.Skip(); err != nil {
-				return li, false, badXML(err)
+				return li, badXML(err)
 			}
 		}
 	}
 	if err := d.End(); err != nil {
-		return li, false, badXML(err)
+		return li, badXML(err)
 	}
 	if !scope || !write {
-		return li, false, errorf(http.StatusBadRequest, "", "lockinfo needs a lockscope and a write locktype")
+		return li, errorf(http.StatusBadRequest, "", "lockinfo needs a lockscope and a write locktype")
 	}
-	return li, false, nil
+	return li, nil
 }
 
 // lock serves LOCK (RFC 4918 §9.10): a new lock, or with no body the
@@ -120,11 +114,11 @@ func (h *Handler) lock(w http.ResponseWriter, r *http.Request, p string) error {
 			timeout = d
 		}
 	}
-	li, empty, err := h.parseLockInfo(w, r)
+	li, err := h.parseLockInfo(w, r)
 	if err != nil {
 		return err
 	}
-	if empty {
+	if li.refresh {
 		return h.refresh(w, r, p, timeout)
 	}
 	l := lock.Lock{Root: p, Depth: 0, Exclusive: li.exclusive, Owner: li.owner, Timeout: timeout, Principal: userOf(r)}

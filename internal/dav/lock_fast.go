@@ -20,16 +20,12 @@ func fastLockInfo(body []byte) (li lockInfo, ok bool) {
 	}
 	var scope, typ, owner bool
 	for {
-		s.space()
-		if bytes.HasPrefix(s.b, []byte("</")) {
-			break
-		}
-		if !s.lit("<") {
-			return li, false
-		}
-		n, ok := s.qname()
+		n, more, ok := s.child()
 		if !ok {
 			return li, false
+		}
+		if !more {
+			break
 		}
 		switch string(n) {
 		case "lockscope":
@@ -140,9 +136,10 @@ func (s *fastScanner) owner() ([]byte, bool) {
 	return append(out, trail...), true
 }
 
-// text reads character data up to the next '<': printable ASCII, spaces,
-// tabs and line feeds, without the references, carriage returns and
-// characters ReadInner's form would write otherwise (&, >, ", ').
+// text reads character data up to the next '<': printable ASCII, tabs and
+// line feeds, which ReadInner's form writes as they are, without the
+// references the decoder would resolve, the '>' that form escapes, or
+// carriage returns, which the decoder turns into line feeds.
 func (s *fastScanner) text() ([]byte, bool) {
 	for i := 0; i < len(s.b); i++ {
 		switch c := s.b[i]; {
@@ -151,7 +148,7 @@ func (s *fastScanner) text() ([]byte, bool) {
 			s.b = s.b[i:]
 			return t, true
 		case c == '\t' || c == '\n':
-		case c < ' ' || c > '~' || c == '&' || c == '>' || c == '"' || c == '\'':
+		case c < ' ' || c > '~' || c == '&' || c == '>':
 			return nil, false
 		}
 	}

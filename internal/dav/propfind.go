@@ -42,15 +42,7 @@ func (h *Handler) parsePropfind(w http.ResponseWriter, r *http.Request) (propfin
 	if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
 		return req, nil
 	}
-	bp := xmlBodyBufs.Get().(*[]byte)
-	defer xmlBodyBufs.Put(bp)
-	whole, full := h.readXMLBody(w, r, *bp)
-	if whole != nil {
-		if req, ok := fastPropfind(whole); ok {
-			return req, nil
-		}
-	}
-	return parsePropfindXML(newDecoder(full))
+	return parseXMLBody(h, w, r, fastPropfind, parsePropfindXML)
 }
 
 // parsePropfindXML parses a PROPFIND body with the full decoder.

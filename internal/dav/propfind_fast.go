@@ -23,21 +23,29 @@ const xmlBodyBufSize = 4096
 
 var xmlBodyBufs = sync.Pool{New: func() any { b := make([]byte, xmlBodyBufSize); return &b }}
 
-// readXMLBody reads the body of r, bounded by MaxXMLBytes, into buf. whole
-// is the body when it fits in buf (nil otherwise), for a fast path; full
-// gives the whole body, or the error met reading it, to the full decoder.
-func (h *Handler) readXMLBody(w http.ResponseWriter, r *http.Request, buf []byte) (whole []byte, full io.Reader) {
+// parseXMLBody parses the body of r, bounded by MaxXMLBytes: with fast
+// when the whole body fits in a pooled buffer and fast recognises it,
+// else with full, which reads the body from the start (or meets the error
+// the read met).
+func parseXMLBody[T any](h *Handler, w http.ResponseWriter, r *http.Request, fast func([]byte) (T, bool), full func(bodyDecoder) (T, error)) (T, error) {
+	bp := xmlBodyBufs.Get().(*[]byte)
+	defer xmlBodyBufs.Put(bp)
 	body := http.MaxBytesReader(w, r.Body, h.cfg.MaxXMLBytes)
-	n, err := readUpTo(body, buf)
-	read := buf[:n]
+	n, err := readUpTo(body, *bp)
+	read := (*bp)[:n]
+	var rest io.Reader
 	switch {
 	case err == io.EOF:
-		return read, bytes.NewReader(read)
+		if v, ok := fast(read); ok {
+			return v, nil
+		}
+		rest = bytes.NewReader(read)
 	case err != nil:
-		return nil, io.MultiReader(bytes.NewReader(read), errReader{err})
+		rest = io.MultiReader(bytes.NewReader(read), errReader{err})
 	default:
-		return nil, io.MultiReader(bytes.NewReader(read), body)
+		rest = io.MultiReader(bytes.NewReader(read), body)
 	}
+	return full(newDecoder(rest))
 }
 
 // readUpTo reads from r until buf is full, EOF or an error.
@@ -293,6 +301,27 @@ func (s *fastScanner) empty(local []byte) bool {
 	return s.lit(">") && s.end(local)
 }
 
+// open skips white space and reads the "<" of the next child element:
+// more is false, with ok, at the parent's end tag (left unread), and ok
+// false at anything else.
+func (s *fastScanner) open() (more, ok bool) {
+	s.space()
+	if bytes.HasPrefix(s.b, []byte("</")) {
+		return false, true
+	}
+	return true, s.lit("<")
+}
+
+// child reads the start of the next child element, a DAV: element whose
+// name it returns, as open does (more false at the parent's end tag).
+func (s *fastScanner) child() (name []byte, more, ok bool) {
+	if more, ok = s.open(); !more || !ok {
+		return nil, more, ok
+	}
+	name, ok = s.qname()
+	return name, true, ok
+}
+
 // root reads the root's start tag, after the declaration: the DAV:
 // element local, its prefix (if any) bound to DAV: among namespace
 // declarations only.
@@ -334,16 +363,12 @@ func fastPropfind(body []byte) (req propfindRequest, ok bool) {
 	s.elems = 1
 	seen := 0
 	for {
-		s.space()
-		if bytes.HasPrefix(s.b, []byte("</")) {
-			break
-		}
-		if !s.lit("<") {
-			return req, false
-		}
-		n, ok := s.qname()
+		n, more, ok := s.child()
 		if !ok {
 			return req, false
+		}
+		if !more {
+			break
 		}
 		s.elems++
 		seen++
@@ -393,12 +418,8 @@ func (s *fastScanner) props() bool {
 		return true
 	}
 	for {
-		s.space()
-		if bytes.HasPrefix(s.b, []byte("</")) {
-			return s.end([]byte("prop"))
-		}
-		if !s.lit("<") {
-			return false
+		if more, ok := s.open(); !ok || !more {
+			return ok && s.end([]byte("prop"))
 		}
 		qname, space, local, ok := s.propName()
 		if !ok {

@@ -110,22 +110,38 @@ var fastPropfindCases = []string{
 	`<D:propfind xmlns:D="DAV:"><D:prop xmlns:x="http://www.w3.org/2000/xmlns/"><x:a/></D:prop></D:propfind>`,
 }
 
-// checkFast fails when the fast path takes body and the full decoder
-// does not agree with it.
-func checkFast(t *testing.T, body string) (took bool) {
+// agrees fails when the fast path takes body and the full decoder does
+// not agree with it; took says whether the fast path took it.
+func agrees[T any](t *testing.T, body string, fast func([]byte) (T, bool), full func(bodyDecoder) (T, error)) (took bool) {
 	t.Helper()
-	fast, ok := fastPropfind([]byte(body))
+	got, ok := fast([]byte(body))
 	if !ok {
 		return false
 	}
-	slow, err := parsePropfindXML(newDecoder(bytes.NewReader([]byte(body))))
+	want, err := full(newDecoder(bytes.NewReader([]byte(body))))
 	if err != nil {
 		t.Fatalf("fast path took %q, the decoder refuses it: %v", body, err)
 	}
-	if !reflect.DeepEqual(fast, slow) {
-		t.Fatalf("body %q:\nfast %+v\nslow %+v", body, fast, slow)
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("body %q:\nfast %+v\nfull %+v", body, got, want)
 	}
 	return true
+}
+
+// agreesOnCases checks every case with agrees, and that the fast path
+// takes the first taken of them and none of the rest.
+func agreesOnCases[T any](t *testing.T, cases []string, taken int, fast func([]byte) (T, bool), full func(bodyDecoder) (T, error)) {
+	t.Helper()
+	for i, body := range cases {
+		if took, want := agrees(t, body, fast, full), i < taken; took != want {
+			t.Errorf("fast path takes %q: %v, want %v", body, took, want)
+		}
+	}
+}
+
+func checkFast(t *testing.T, body string) bool {
+	t.Helper()
+	return agrees(t, body, fastPropfind, parsePropfindXML)
 }
 
 func TestFastPropfindAgrees(t *testing.T) {

@@ -15,15 +15,7 @@ import (
 // set and remove instructions, in document order.
 // The common bodies take the fast path (proppatch_fast.go).
 func (h *Handler) parsePropertyUpdate(w http.ResponseWriter, r *http.Request) ([]props.Patch, error) {
-	bp := xmlBodyBufs.Get().(*[]byte)
-	defer xmlBodyBufs.Put(bp)
-	whole, full := h.readXMLBody(w, r, *bp)
-	if whole != nil {
-		if patches, ok := fastPropertyUpdate(whole); ok {
-			return patches, nil
-		}
-	}
-	return parsePropertyUpdateXML(newDecoder(full))
+	return parseXMLBody(h, w, r, fastPropertyUpdate, parsePropertyUpdateXML)
 }
 
 // parsePropertyUpdateXML parses a PROPPATCH body with the full decoder.

@@ -24,28 +24,26 @@ func fastPropertyUpdate(body []byte) (patches []props.Patch, ok bool) {
 		return nil, false
 	}
 	for {
-		s.space()
-		if bytes.HasPrefix(s.b, []byte("</")) {
-			break
-		}
-		if !s.lit("<") {
+		n, more, ok := s.child()
+		if !ok {
 			return nil, false
 		}
-		n, ok := s.qname()
-		if !ok || (string(n) != "set" && string(n) != "remove") || !s.lit(">") {
+		if !more {
+			break
+		}
+		if string(n) != "set" && string(n) != "remove" || !s.lit(">") {
 			return nil, false
 		}
 		remove := string(n) == "remove"
 		for {
-			s.space()
-			if bytes.HasPrefix(s.b, []byte("</")) {
-				break
-			}
-			if !s.lit("<") {
+			p, more, ok := s.child()
+			if !ok {
 				return nil, false
 			}
-			p, ok := s.qname()
-			if !ok || string(p) != "prop" {
+			if !more {
+				break
+			}
+			if string(p) != "prop" {
 				return nil, false
 			}
 			if patches, ok = s.patches(remove, patches); !ok {
@@ -80,12 +78,8 @@ func (s *fastScanner) patches(remove bool, out []props.Patch) ([]props.Patch, bo
 		return out, true
 	}
 	for {
-		s.space()
-		if bytes.HasPrefix(s.b, []byte("</")) {
-			return out, s.end([]byte("prop"))
-		}
-		if !s.lit("<") {
-			return nil, false
+		if more, ok := s.open(); !ok || !more {
+			return out, ok && s.end([]byte("prop"))
 		}
 		qname, space, local, ok := s.propName()
 		if !ok {
