@@ -285,11 +285,7 @@ func (l *LocalFS) Put(ctx context.Context, name string, r io.Reader, opt PutOpti
 	if err != nil {
 		return Info{}, false, err
 	}
-	created, err := l.target("put", name, rel)
-	if err != nil {
-		return Info{}, false, err
-	}
-	m, err := l.write(ctx, rel, r, opt)
+	m, created, err := l.write(ctx, name, rel, r, opt)
 	l.files.forget(l, rel)
 	if err != nil {
 		return Info{}, false, wrap("put", name, false, err)
@@ -297,17 +293,17 @@ func (l *LocalFS) Put(ctx context.Context, name string, r io.Reader, opt PutOpti
 	return m.info(name), created, nil
 }
 
-// target checks that a file may be written at name (rel to the root) and
-// tells whether it would be created.
-func (l *LocalFS) target(op, name, rel string) (created bool, err error) {
+// replaceable checks that a file may be written at name (rel to the root)
+// and tells whether it would be created. The error is not wrapped.
+func (l *LocalFS) replaceable(name, rel string) (created bool, err error) {
 	in, err := l.stat(name, rel)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return true, nil // the parent is checked when the temporary file is made
 	case err != nil:
-		return false, wrap(op, name, false, err)
+		return false, err
 	case in.IsDir:
-		return false, wrap(op, name, false, ErrIsDir)
+		return false, ErrIsDir
 	}
 	return false, nil
 }
@@ -366,10 +362,7 @@ func (l *LocalFS) CopyFile(ctx context.Context, src, dst string) error {
 		return err
 	}
 	defer f.Close()
-	if _, err := l.target("copy", dst, drel); err != nil {
-		return err
-	}
-	_, err = l.write(ctx, drel, f, PutOptions{ExpectedSize: -1})
+	_, _, err = l.write(ctx, dst, drel, f, PutOptions{ExpectedSize: -1})
 	l.files.forget(l, drel)
 	if err != nil {
 		return wrap("copy", dst, false, err)

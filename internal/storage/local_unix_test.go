@@ -34,7 +34,7 @@ func TestLocalSpecialFiles(t *testing.T) {
 	if _, err := l.Open(t.Context(), "/fifo"); !errors.Is(err, storage.ErrPermission) {
 		t.Errorf("Open(/fifo) = %v, want ErrPermission", err)
 	}
-	if err := put(l, "/fifo", nil); !errors.Is(err, storage.ErrPermission) {
+	if err := put(l, "/fifo", strings.NewReader("x")); !errors.Is(err, storage.ErrPermission) {
 		t.Errorf("Put(/fifo) = %v, want ErrPermission", err)
 	}
 }

@@ -23,17 +23,20 @@ import (
 // the stage folder stays open for the LocalFS's lifetime, the new file's
 // time is set and its metadata read through its descriptor, and the
 // target's directory is opened once, when the content is complete (so an
-// upload into a collection moved meanwhile fails), for the rename and its
-// sync. Every name given to an ...at call is a single path element, and
+// upload into a collection moved meanwhile fails), for the look at the
+// target (replaceableIn: whether it is created, or refused), the rename and
+// its sync. Every name given to an ...at call is a single path element, and
 // every directory descriptor was opened through the root.
-func (l *LocalFS) write(ctx context.Context, rel string, r io.Reader, opt PutOptions) (_ meta, err error) {
+//
+// name is the resource rel names. Errors are not wrapped.
+func (l *LocalFS) write(ctx context.Context, name, rel string, r io.Reader, opt PutOptions) (_ meta, created bool, err error) {
 	dir, base := path.Dir(rel), path.Base(rel)
 	sfd, stageRel := -1, l.stage
 	if l.sdir != nil {
 		sfd = int(l.sdir.Fd())
 	} else {
 		if sfd, err = l.openParent(dir); err != nil {
-			return meta{}, err
+			return meta{}, false, err
 		}
 		defer l.closeParent(sfd)
 		stageRel = dir
@@ -41,7 +44,7 @@ func (l *LocalFS) write(ctx context.Context, rel string, r io.Reader, opt PutOpt
 	tmp := tempPrefix + strconv.FormatUint(rand.Uint64(), 36)
 	fd, err := openat(sfd, tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o666)
 	if err != nil {
-		return meta{}, &fs.PathError{Op: "openat", Path: path.Join(stageRel, tmp), Err: err}
+		return meta{}, false, &fs.PathError{Op: "openat", Path: path.Join(stageRel, tmp), Err: err}
 	}
 	published := false
 	defer func() {
@@ -56,10 +59,10 @@ func (l *LocalFS) write(ctx context.Context, rel string, r io.Reader, opt PutOpt
 		}
 	}()
 	if err := preallocate(fd, opt.ExpectedSize); err != nil {
-		return meta{}, &fs.PathError{Op: "fallocate", Path: path.Join(stageRel, tmp), Err: err}
+		return meta{}, false, &fs.PathError{Op: "fallocate", Path: path.Join(stageRel, tmp), Err: err}
 	}
 	if err := copyInto(ctx, fd, r, opt.ExpectedSize, !l.noSync); err != nil {
-		return meta{}, err
+		return meta{}, false, err
 	}
 	// The kernel's own mtime is coarse (a clock tick); a precise one keeps
 	// ETags of same-sized Puts apart even when inode numbers are reused.
@@ -69,14 +72,14 @@ func (l *LocalFS) write(ctx context.Context, rel string, r io.Reader, opt PutOpt
 	}
 	var st unix.Stat_t
 	if err := finish(fd, mtime, !l.noSync, &st); err != nil {
-		return meta{}, err
+		return meta{}, false, err
 	}
 	err, fd = unix.Close(fd), -1
 	if err != nil {
-		return meta{}, os.NewSyscallError("close", err)
+		return meta{}, false, os.NewSyscallError("close", err)
 	}
 	if err := ctx.Err(); err != nil {
-		return meta{}, err
+		return meta{}, false, err
 	}
 	m := metaOfStat(&st)
 	target := -1 // the directory of rel, once open
@@ -87,6 +90,9 @@ func (l *LocalFS) write(ctx context.Context, rel string, r io.Reader, opt PutOpt
 			return err
 		}
 		target = d
+		if created, err = l.replaceableIn(d, name, rel, base); err != nil {
+			return err
+		}
 		err = ignoringEINTR(func() error { return unix.Renameat(sfd, tmp, d, base) })
 		if err == unix.EXDEV {
 			// A mount point inside the folder: copy beside the target.
@@ -103,14 +109,43 @@ func (l *LocalFS) write(ctx context.Context, rel string, r io.Reader, opt PutOpt
 		return nil
 	})
 	if err != nil {
-		return meta{}, err
+		return meta{}, false, err
 	}
 	if !l.noSync {
 		if err := fsync(target); err != nil {
-			return meta{}, &fs.PathError{Op: "fsync", Path: dir, Err: err}
+			return meta{}, false, &fs.PathError{Op: "fsync", Path: dir, Err: err}
 		}
 	}
-	return m, nil
+	return m, created, nil
+}
+
+// replaceableIn is replaceable at the moment of publishing, in the
+// target's folder d, already open for the rename: one fstatat of base
+// instead of a walk from the root. A symbolic link is left to replaceable,
+// which follows it while it stays inside, as every other look does.
+func (l *LocalFS) replaceableIn(d int, name, rel, base string) (created bool, err error) {
+	if len(base) >= 255 || walkOnly.Load() {
+		return l.replaceable(name, rel)
+	}
+	var buf [256]byte
+	n := copy(buf[:], base)
+	buf[n] = 0
+	var st unix.Stat_t
+	switch err := fstatat(d, buf[:n+1], &st); {
+	case err == unix.ENOENT:
+		return true, nil
+	case err != nil:
+		return false, &fs.PathError{Op: "fstatat", Path: rel, Err: err}
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFREG:
+		return false, nil
+	case unix.S_IFDIR:
+		return false, ErrIsDir
+	case unix.S_IFLNK:
+		return l.replaceable(name, rel)
+	}
+	return false, ErrPermission
 }
 
 // copyBeside publishes the staged file tmp (in the directory sfd) as base

@@ -16,7 +16,12 @@ import (
 
 // write streams r into a new temporary file beside rel, then renames it
 // over rel. On any error the temporary file is removed and rel untouched.
-func (l *LocalFS) write(ctx context.Context, rel string, r io.Reader, opt PutOptions) (_ meta, err error) {
+// name is the resource rel names; created tells whether it did not exist.
+// Errors are not wrapped.
+func (l *LocalFS) write(ctx context.Context, name, rel string, r io.Reader, opt PutOptions) (_ meta, created bool, err error) {
+	if created, err = l.replaceable(name, rel); err != nil {
+		return meta{}, false, err
+	}
 	dir := path.Dir(rel)
 	stage := dir
 	if l.stage != "" {
@@ -25,7 +30,7 @@ func (l *LocalFS) write(ctx context.Context, rel string, r io.Reader, opt PutOpt
 	tmp := path.Join(stage, tempPrefix+strconv.FormatUint(rand.Uint64(), 36))
 	f, err := l.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
 	if err != nil {
-		return meta{}, err
+		return meta{}, false, err
 	}
 	defer func() {
 		if err != nil {
@@ -34,7 +39,7 @@ func (l *LocalFS) write(ctx context.Context, rel string, r io.Reader, opt PutOpt
 		}
 	}()
 	if err := copyBody(ctx, f, r, opt.ExpectedSize); err != nil {
-		return meta{}, err
+		return meta{}, false, err
 	}
 	// The kernel's own mtime is coarse (a clock tick); a precise one keeps
 	// ETags of same-sized Puts apart even when inode numbers are reused.
@@ -43,31 +48,31 @@ func (l *LocalFS) write(ctx context.Context, rel string, r io.Reader, opt PutOpt
 		mtime = time.Now()
 	}
 	if err := l.root.Chtimes(tmp, time.Time{}, mtime); err != nil {
-		return meta{}, err
+		return meta{}, false, err
 	}
 	if !l.noSync {
 		if err := f.Sync(); err != nil {
-			return meta{}, err
+			return meta{}, false, err
 		}
 	}
 	fi, err := f.Stat()
 	if err != nil {
-		return meta{}, err
+		return meta{}, false, err
 	}
 	if err := f.Close(); err != nil {
-		return meta{}, err
+		return meta{}, false, err
 	}
 	if err := ctx.Err(); err != nil {
-		return meta{}, err
+		return meta{}, false, err
 	}
 	var copied os.FileInfo
 	if err := commit(opt, func() (err error) { copied, err = l.publish(tmp, rel, mtime); return err }); err != nil {
-		return meta{}, err
+		return meta{}, false, err
 	}
 	if copied != nil {
 		fi = copied // a new inode: its ETag is the copy's
 	}
-	return metaOf(fi), l.syncDir(dir)
+	return metaOf(fi), created, l.syncDir(dir)
 }
 
 // publish renames the staged file tmp to rel. Where the target lies on

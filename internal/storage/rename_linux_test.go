@@ -54,6 +54,8 @@ func treeOf(t *testing.T, base string) string {
 			lines = append(lines, rel+" -> "+target)
 		case d.IsDir():
 			lines = append(lines, rel+"/")
+		case d.Type()&fs.ModeNamedPipe != 0:
+			lines = append(lines, rel+" (fifo)") // reading it would wait for a writer
 		default:
 			b, _ := os.ReadFile(p)
 			lines = append(lines, rel+": "+string(b))
