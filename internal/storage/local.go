@@ -22,10 +22,11 @@ const tempPrefix = ".davit-tmp-"
 // LocalOptions tune a LocalFS.
 type LocalOptions struct {
 	// NoSync skips the fsync of new content and of its directory. Writes
-	// are then faster but may be lost, or replaced by an empty or
-	// zero-filled file, if the machine crashes soon after (the blocks Put
-	// reserves leave ext4's flush on a replacing rename, auto_da_alloc,
-	// nothing to do). For tests and scratch data.
+	// are then faster but the last ones may be lost if the machine crashes
+	// soon after. Put then reserves no blocks before the body, so that the
+	// file system's own guard for a file renamed over another without a
+	// sync applies (ext4's auto_da_alloc: the old content or the new, not
+	// an empty file). For tests and scratch data.
 	NoSync bool
 	// Hidden lists names at the top level of the folder (such as the
 	// server's ".davit-state") that the FS treats as absent: Stat, Open and

@@ -58,8 +58,17 @@ func (l *LocalFS) write(ctx context.Context, name, rel string, r io.Reader, opt 
 			unix.Unlinkat(sfd, tmp, 0)
 		}
 	}()
-	if err := preallocate(fd, opt.ExpectedSize); err != nil {
-		return meta{}, false, &fs.PathError{Op: "fallocate", Path: path.Join(stageRel, tmp), Err: err}
+	// The blocks are reserved only for an upload that is synced, whose
+	// fsync before the rename orders content and name. Without the sync,
+	// leaving the blocks to the file system keeps its guard for a file
+	// renamed over another unsynced (ext4's auto_da_alloc starts the new
+	// content's writeback in the rename), so that a crash leaves the old
+	// content or the new, not an empty or zero-filled file; reserved
+	// blocks would leave that guard nothing to do.
+	if !l.noSync {
+		if err := preallocate(fd, opt.ExpectedSize); err != nil {
+			return meta{}, false, &fs.PathError{Op: "fallocate", Path: path.Join(stageRel, tmp), Err: err}
+		}
 	}
 	if err := copyInto(ctx, fd, r, opt.ExpectedSize, !l.noSync); err != nil {
 		return meta{}, false, err
@@ -208,6 +217,9 @@ func (l *LocalFS) closeParent(fd int) {
 // preallocate reserves size bytes for the new file fd, when known, so the
 // file system can place it in one piece and a full disk fails the upload
 // at once. Only a lack of space is an error: the reservation is a hint.
+// On ext4 it also spares the rename over an old file the writeback that
+// auto_da_alloc would start there, which the upload's own fsync makes
+// needless.
 func preallocate(fd int, size int64) error {
 	if size <= 0 {
 		return nil

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -133,6 +134,56 @@ func TestPutTargetAtPublish(t *testing.T) {
 				if b, _ := os.ReadFile(filepath.Join(root, "a/b/c/new")); string(b) != "new content" {
 					t.Errorf("the target holds %q", b)
 				}
+			}
+		})
+	}
+}
+
+// TestPutReservation: a synced upload reserves its announced length before
+// the body (a full disk fails it at once, and ext4 has no writeback to
+// start in the rename); an unsynced one reserves nothing, so that the file
+// system's guard for a rename over an old file applies to it. The staged
+// file is looked at while the body is still arriving.
+func TestPutReservation(t *testing.T) {
+	const size = 1 << 20
+	for _, noSync := range []bool{false, true} {
+		t.Run("NoSync="+strconv.FormatBool(noSync), func(t *testing.T) {
+			root := t.TempDir()
+			l, err := NewLocal(root, LocalOptions{NoSync: noSync, Hidden: []string{".state"}, StageDir: ".state/upload"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			pr, pw := io.Pipe()
+			done := make(chan error, 1)
+			go func() {
+				_, _, err := l.Put(context.Background(), "/f", pr, PutOptions{ExpectedSize: size})
+				done <- err
+			}()
+			chunk := make([]byte, 4096)
+			if _, err := pw.Write(chunk); err != nil { // Put has made the staged file
+				t.Fatal(err)
+			}
+			staged, err := os.ReadDir(filepath.Join(root, ".state", "upload"))
+			if err != nil || len(staged) != 1 {
+				t.Fatalf("stage folder while the body arrives: %v %v", staged, err)
+			}
+			var st syscall.Stat_t
+			if err := syscall.Stat(filepath.Join(root, ".state", "upload", staged[0].Name()), &st); err != nil {
+				t.Fatal(err)
+			}
+			if reserved := st.Blocks*512 >= size; reserved == noSync {
+				t.Errorf("staged file holds %d bytes of blocks with %d of %d written; reserved: %v, want %v",
+					st.Blocks*512, len(chunk), size, reserved, !noSync)
+			}
+			for n := len(chunk); n < size; n += len(chunk) {
+				if _, err := pw.Write(chunk); err != nil {
+					t.Fatal(err)
+				}
+			}
+			pw.Close()
+			if err := <-done; err != nil {
+				t.Fatal(err)
 			}
 		})
 	}
