@@ -119,8 +119,10 @@ type row struct {
 	label, unit string
 	cells       []string
 	// ratio: davit and davit-nosync to the best peer, on the figure and on
-	// the figure per server CPU second.
+	// the figure per server CPU second, as printed (two decimals); raw, the
+	// same unrounded (NaN where there is none), which verdicts are made on.
 	ratio [4]string
+	raw   [4]float64
 }
 
 // metric extracts a figure from a result; ok is false when there is none.
@@ -155,11 +157,14 @@ func (t *table) metricRow(label, unit string, higher bool, wl string, m metric, 
 			rw.cells = append(rw.cells, formatValue(v, unit))
 		}
 	}
+	rw.raw = [4]float64{math.NaN(), math.NaN(), math.NaN(), math.NaN()}
 	if withRatio {
 		for i, d := range []string{davit, davitNoSync} {
-			rw.ratio[i] = ratioCell(ratio(vals, d, higher))
+			rw.raw[i] = ratio(vals, d, higher)
+			rw.ratio[i] = ratioCell(rw.raw[i])
 			if unit != "MiB" {
-				rw.ratio[2+i] = ratioCell(ratio(perCPU, d, higher))
+				rw.raw[2+i] = ratio(perCPU, d, higher)
+				rw.ratio[2+i] = ratioCell(rw.raw[2+i])
 			}
 		}
 	}
@@ -189,6 +194,23 @@ func ratio(vals map[string]float64, d string, higher bool) float64 {
 		return dv / best
 	}
 	return best / dv
+}
+
+// targetVerdict words a ratio against its target: met only when the ratio
+// itself reaches it, not its rounding (0.998 is not met against 1.0, and
+// is then printed with three decimals, so that it does not read 1.00).
+func targetVerdict(r, min float64) (shown, verdict string) {
+	shown = ratioCell(r)
+	switch {
+	case shown == "":
+		return "", "not met"
+	case r >= min:
+		return shown, "met"
+	}
+	if v, err := strconv.ParseFloat(shown, 64); err == nil && v >= min {
+		shown = strconv.FormatFloat(math.Floor(r*1000)/1000, 'f', 3, 64)
+	}
+	return shown, "not met"
 }
 
 func ratioCell(r float64) string {
@@ -320,11 +342,7 @@ func (t *table) writeTargets(w io.Writer) {
 		if d == davitNoSync {
 			i = 1
 		}
-		rs := rw.ratio[i]
-		verdict := "not met"
-		if r, err := strconv.ParseFloat(rs, 64); err == nil && r >= min {
-			verdict = "met"
-		}
+		rs, verdict := targetVerdict(rw.raw[i], min)
 		if rs == "" {
 			rs, verdict = "no figure", "not met"
 			if r := t.byName[d][wl]; !r.OK {

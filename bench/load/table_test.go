@@ -35,6 +35,30 @@ func TestRatio(t *testing.T) {
 	}
 }
 
+// TestTargetVerdict: a target is met by the ratio itself, never by its
+// rounding; a ratio that would print as the target without reaching it
+// (2,815 req/s against nginx's 2,820 in the thirteenth session's run of
+// 2026-12-07) shows three decimals instead.
+func TestTargetVerdict(t *testing.T) {
+	for _, tc := range []struct {
+		r, min        float64
+		shown, verdct string
+	}{
+		{2815.0 / 2820, 1.0, "0.998", "not met"},
+		{1.0, 1.0, "1.00", "met"},
+		{1.004, 1.0, "1.00", "met"},
+		{0.7999, 0.8, "0.799", "not met"},
+		{0.42, 0.8, "0.42", "not met"},
+		{1.70, 1.0, "1.70", "met"},
+		{math.NaN(), 1.0, "", "not met"},
+	} {
+		shown, verdict := targetVerdict(tc.r, tc.min)
+		if shown != tc.shown || verdict != tc.verdct {
+			t.Errorf("targetVerdict(%v, %v) = %q, %q; want %q, %q", tc.r, tc.min, shown, verdict, tc.shown, tc.verdct)
+		}
+	}
+}
+
 // TestPercentile checks the nearest-rank quantiles the latency columns
 // report.
 func TestPercentile(t *testing.T) {
