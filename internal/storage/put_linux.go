@@ -131,7 +131,9 @@ func (l *LocalFS) write(ctx context.Context, name, rel string, r io.Reader, opt 
 // replaceableIn is replaceable at the moment of publishing, in the
 // target's folder d, already open for the rename: one fstatat of base
 // instead of a walk from the root. A symbolic link is left to replaceable,
-// which follows it while it stays inside, as every other look does.
+// which follows it while it stays inside, as every other look does; so
+// are a name too long for the buffer and, in tests, everything walkOnly
+// sends to the walk.
 func (l *LocalFS) replaceableIn(d int, name, rel, base string) (created bool, err error) {
 	if len(base) >= 255 || walkOnly.Load() {
 		return l.replaceable(name, rel)

@@ -17,23 +17,17 @@ import (
 func putTree(t *testing.T, base string) string {
 	t.Helper()
 	root := renameTree(t, base)
-	if err := os.WriteFile(filepath.Join(base, "out", "secret"), []byte("outside"), 0o644); err != nil {
+	secret := filepath.Join(base, "out", "secret")
+	if err := os.WriteFile(secret, []byte("outside"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, dir := range []string{"", "a/b/c/"} {
-		for name, target := range map[string]string{
-			"lfile": "f", "ldir": "../../d", "lout": "../../../out/secret", "labs": filepath.Join(base, "out", "secret"),
-			"ldangle": "nope", "lloop": "lloop", "lfifo": "fifo",
-		} {
-			if dir == "" && name == "lfile" {
-				target = "top"
-			}
-			if dir == "" && name == "ldir" {
-				target = "d"
-			}
-			if dir == "" && name == "lout" {
-				target = "../out/secret"
-			}
+	for dir, links := range map[string]map[string]string{
+		"": {"lfile": "top", "ldir": "d", "lout": "../out/secret", "labs": secret,
+			"ldangle": "nope", "lloop": "lloop", "lfifo": "fifo"},
+		"a/b/c/": {"lfile": "f", "ldir": "../../../d", "lout": "../../../../out/secret", "labs": secret,
+			"ldangle": "nope", "lloop": "lloop", "lfifo": "fifo"},
+	} {
+		for name, target := range links {
 			if err := os.Symlink(target, filepath.Join(root, dir+name)); err != nil {
 				t.Fatal(err)
 			}
