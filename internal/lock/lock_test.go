@@ -213,8 +213,9 @@ func BenchmarkCreateUnlock(b *testing.B) {
 // (the If header check of each write, lockdiscovery, a Depth 0 PROPFIND)
 // and Below (DELETE, MOVE, a listing's page), with 1,000 unrelated locks
 // held elsewhere, one infinite-depth lock on an ancestor and one on the
-// resource itself. Each case checks what it finds once, so a lookup that
-// finds too much or too little fails the benchmark.
+// resource itself, and a folder of 100 locked files (Below/100: a listing
+// of documents open in Office). Each case checks what it finds once, so a
+// lookup that finds too much or too little fails the benchmark.
 func BenchmarkLookup(b *testing.B) {
 	run := func(b *testing.B, m lock.Manager) {
 		ctx := context.Background()
@@ -232,6 +233,11 @@ func BenchmarkLookup(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+		for i := range 100 { // a folder of documents open in Office
+			if _, err := m.Create(ctx, lock.Lock{Root: "/office/doc" + strconv.Itoa(i) + ".docx", Timeout: time.Hour}); err != nil {
+				b.Fatal(err)
+			}
+		}
 		for _, tc := range []struct {
 			name string
 			p    string
@@ -242,6 +248,7 @@ func BenchmarkLookup(b *testing.B) {
 			{"Covering/unlocked", "/public/readme.txt", m.Covering, 0},
 			{"Below/folder", "/projects/2026", m.Below, 1},
 			{"Below/unlocked", "/public", m.Below, 0},
+			{"Below/100", "/office", m.Below, 100},
 		} {
 			b.Run(tc.name, func(b *testing.B) {
 				if ls, err := tc.find(ctx, tc.p); err != nil || len(ls) != tc.want {

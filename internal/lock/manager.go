@@ -79,10 +79,18 @@ type manager struct {
 	opt   Options
 	store persister // nil: memory only
 
-	mu        sync.RWMutex
-	byToken   map[string]*Lock
-	byRoot    map[string]map[string]*Lock // root -> token -> lock
-	below     map[string]map[string]*Lock // strict ancestor of root -> token -> lock
+	mu      sync.RWMutex
+	byToken map[string]*Lock
+	byRoot  map[string]map[string]*Lock // root -> token -> lock
+	below   map[string]map[string]*Lock // strict ancestor of root -> token -> lock
+	// sorted holds, for a path Below was asked about, below's locks for it
+	// in Below's order (root, then token), so that a listing of a folder
+	// of locked files does not sort them again each time. Below fills it
+	// holding mu shared and sortedMu; insert and remove, which hold mu
+	// exclusively, drop the entries of every ancestor of the lock they
+	// change (a refresh replaces its lock, so it is one of those).
+	sortedMu  sync.Mutex
+	sorted    map[string][]*Lock
 	nextSweep time.Time
 	// dying holds the locks whose removal is being stored: still in the
 	// index, so they still conflict and cover, but unknown to their
@@ -97,6 +105,7 @@ func newManager(opt Options, store persister) *manager {
 		byToken: make(map[string]*Lock),
 		byRoot:  make(map[string]map[string]*Lock),
 		below:   make(map[string]map[string]*Lock),
+		sorted:  make(map[string][]*Lock),
 		dying:   make(map[string]*Lock),
 	}
 }
@@ -141,7 +150,7 @@ func removeFrom(idx map[string]map[string]*Lock, key, token string) {
 func (m *manager) insert(l *Lock) {
 	m.byToken[l.Token] = l
 	addTo(m.byRoot, l.Root, l)
-	ancestors(l.Root, func(a string) { addTo(m.below, a, l) })
+	ancestors(l.Root, func(a string) { addTo(m.below, a, l); delete(m.sorted, a) })
 }
 
 func (m *manager) remove(token string) {
@@ -151,7 +160,7 @@ func (m *manager) remove(token string) {
 	}
 	delete(m.byToken, token)
 	removeFrom(m.byRoot, l.Root, token)
-	ancestors(l.Root, func(a string) { removeFrom(m.below, a, token) })
+	ancestors(l.Root, func(a string) { removeFrom(m.below, a, token); delete(m.sorted, a) })
 }
 
 // change is a change staged in the index and being stored.
@@ -472,25 +481,39 @@ func (m *manager) Covering(ctx context.Context, p string) ([]Lock, error) {
 
 // Below implements Manager in O(locks rooted below p), expired ones
 // included, through the ancestor index. The result is sorted by root, then
-// token.
+// token; the order is kept (sorted) until a lock below p changes.
 func (m *manager) Below(ctx context.Context, p string) ([]Lock, error) {
 	if err := check(ctx, p); err != nil {
 		return nil, err
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	now := m.now()
 	below := m.below[p]
 	if len(below) == 0 {
 		return nil, nil
 	}
-	live := make([]*Lock, 0, len(below))
-	for _, l := range below {
+	m.sortedMu.Lock()
+	ls, ok := m.sorted[p]
+	if !ok {
+		ls = make([]*Lock, 0, len(below))
+		for _, l := range below {
+			ls = append(ls, l)
+		}
+		slices.SortFunc(ls, byRootToken)
+		m.sorted[p] = ls
+	}
+	m.sortedMu.Unlock()
+	now := m.now()
+	var out []Lock
+	for _, l := range ls {
 		if !expired(l, now) {
-			live = append(live, l)
+			if out == nil {
+				out = make([]Lock, 0, len(ls))
+			}
+			out = append(out, clone(l))
 		}
 	}
-	return sortedClones(live), nil
+	return out, nil
 }
 
 // RemoveTree implements Manager in O(locks at or below p).
@@ -512,15 +535,18 @@ func (m *manager) RemoveTree(ctx context.Context, p string) error {
 	return c.done()
 }
 
+// byRootToken orders locks by root, then token.
+func byRootToken(a, b *Lock) int {
+	return cmp.Or(cmp.Compare(a.Root, b.Root), cmp.Compare(a.Token, b.Token))
+}
+
 // sortedClones returns copies of ls sorted by root, then token (nil for
 // none). The pointers are sorted, not the locks, which are large.
 func sortedClones(ls []*Lock) []Lock {
 	if len(ls) == 0 {
 		return nil
 	}
-	slices.SortFunc(ls, func(a, b *Lock) int {
-		return cmp.Or(cmp.Compare(a.Root, b.Root), cmp.Compare(a.Token, b.Token))
-	})
+	slices.SortFunc(ls, byRootToken)
 	out := make([]Lock, len(ls))
 	for i, l := range ls {
 		out[i] = clone(l)

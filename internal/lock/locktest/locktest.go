@@ -53,6 +53,7 @@ func Run(t *testing.T, newM New) {
 	t.Run("Refresh", func(t *testing.T) { testRefresh(t, newM) })
 	t.Run("Unlock", func(t *testing.T) { testUnlock(t, newM) })
 	t.Run("CoveringBelow", func(t *testing.T) { testCoveringBelow(t, newM) })
+	t.Run("BelowAfterChanges", func(t *testing.T) { testBelowAfterChanges(t, newM) })
 	t.Run("RemoveTree", func(t *testing.T) { testRemoveTree(t, newM) })
 	t.Run("Tokens", func(t *testing.T) { testTokens(t, newM) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, newM) })
@@ -354,6 +355,50 @@ func testCoveringBelow(t *testing.T, newM New) {
 			t.Errorf("incomplete lock %+v", l)
 		}
 	}
+}
+
+// testBelowAfterChanges asks Below again after each kind of change under
+// the paths it was asked about: a manager that keeps anything between two
+// calls (the order of a folder's locks, for its listings) must show every
+// change at once, on every ancestor.
+func testBelowAfterChanges(t *testing.T, newM New) {
+	ctx := context.Background()
+	clk := NewClock()
+	m := newM(t, clk.Now)
+	check := func(step string, want map[string]string) {
+		t.Helper()
+		for p, w := range want {
+			if got := tokens(mustBelow(t, m, p)); got != w {
+				t.Errorf("%s: Below(%s) = %q, want %q", step, p, got, w)
+			}
+		}
+	}
+	a := mustCreate(t, m, spec("x0/d/a"))
+	check("one lock", map[string]string{"/": "/d/a", "/d": "/d/a", "/d/e": ""})
+	mustCreate(t, m, spec("x0/d/e/b"))
+	check("created below", map[string]string{"/": "/d/a /d/e/b", "/d": "/d/a /d/e/b", "/d/e": "/d/e/b"})
+	clk.Advance(5 * time.Second)
+	r, err := m.Refresh(ctx, a.Token, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range mustBelow(t, m, "/d") {
+		if l.Token == a.Token && !l.Expires.Equal(r.Expires) {
+			t.Errorf("refreshed: Below(/d) gives the lock expiring at %v, want %v", l.Expires, r.Expires)
+		}
+	}
+	clk.Advance(6 * time.Second) // b's 10 s are over, a's refreshed minute is not
+	check("expired", map[string]string{"/": "/d/a", "/d": "/d/a", "/d/e": ""})
+	mustCreate(t, m, spec("x0/d/c"))
+	check("created beside", map[string]string{"/": "/d/a /d/c", "/d": "/d/a /d/c"})
+	if err := m.Unlock(ctx, a.Token); err != nil {
+		t.Fatal(err)
+	}
+	check("unlocked", map[string]string{"/": "/d/c", "/d": "/d/c"})
+	if err := m.RemoveTree(ctx, "/d/c"); err != nil {
+		t.Fatal(err)
+	}
+	check("tree removed", map[string]string{"/": "", "/d": "", "/d/e": ""})
 }
 
 func mustCovering(t *testing.T, m lock.Manager, p string) []lock.Lock {
