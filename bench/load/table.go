@@ -256,8 +256,10 @@ func (t *table) rows() []row {
 		vals[rf.Server] = v
 		rw.cells = append(rw.cells, formatValue(v, "MiB"))
 	}
+	rw.raw = [4]float64{math.NaN(), math.NaN(), math.NaN(), math.NaN()}
 	for i, d := range []string{davit, davitNoSync} {
-		rw.ratio[i] = ratioCell(ratio(vals, d, false))
+		rw.raw[i] = ratio(vals, d, false)
+		rw.ratio[i] = ratioCell(rw.raw[i])
 	}
 	rows = append(rows, rw)
 	return rows

@@ -302,7 +302,7 @@ func (l *LocalFS) replaceable(name, rel string) (created bool, err error) {
 	in, err := l.stat(name, rel)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return true, nil // the parent is checked when the temporary file is made
+		return true, nil // the parent is checked when the file is made or published
 	case err != nil:
 		return false, err
 	case in.IsDir:
