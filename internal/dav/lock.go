@@ -326,7 +326,7 @@ func (h *Handler) refresh(w http.ResponseWriter, r *http.Request, p string, time
 // appendActiveLock ("" when nothing is).
 func (h *Handler) writeLockDiscovery(w http.ResponseWriter, r *http.Request, status int, l lock.Lock, at string, atIsDir bool) {
 	b := []byte(`<?xml version="1.0" encoding="utf-8"?>` + "\n" + `<D:prop xmlns:D="DAV:"><D:lockdiscovery>`)
-	b = h.appendActiveLock(r.Context(), b, l, at, atIsDir)
+	b = h.appendActiveLock(r.Context(), b, l, at, atIsDir, h.cfg.Now())
 	b = append(b, "</D:lockdiscovery></D:prop>\n"...)
 	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
 	w.WriteHeader(status)

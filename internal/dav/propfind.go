@@ -216,6 +216,7 @@ func (pw *propWriter) reset(h *Handler, ctx context.Context, req propfindRequest
 	pw.ms.Reset(w)
 	pw.ctSet, pw.rfcSet, pw.httpSet = false, false, false
 	pw.pageDir, pw.locksDir, pw.pageLocksOK = "", "", false
+	pw.now = time.Time{}
 	pw.resolveNames()
 }
 
@@ -301,6 +302,7 @@ type propWriter struct {
 	pageLocksOK              bool
 	pageInherited, pageBelow []lock.Lock
 	locksBuf                 []lock.Lock
+	now                      time.Time // the clock for timeouts, read once a request
 
 	// pages are the page buffers of walk, one per level being walked.
 	pages [][]pageEntry
@@ -344,6 +346,16 @@ func (pw *propWriter) locksOf(p string) ([]lock.Lock, error) {
 	}
 	pw.locksBuf = out
 	return out, nil
+}
+
+// clock returns the time the request's lock timeouts are counted from,
+// read on its first lockdiscovery: one answer gives every lock's time
+// left at the same moment, as of one reading of the lock table.
+func (pw *propWriter) clock() time.Time {
+	if pw.now.IsZero() {
+		pw.now = pw.h.cfg.Now()
+	}
+	return pw.now
 }
 
 func byRoot(a, b lock.Lock) int { return strings.Compare(a.Root, b.Root) }
@@ -891,7 +903,7 @@ var liveProps = []liveProp{
 			return b
 		}
 		for _, l := range locks {
-			b = pw.h.appendActiveLock(pw.ctx, b, l, p, info.IsDir)
+			b = pw.h.appendActiveLock(pw.ctx, b, l, p, info.IsDir, pw.clock())
 		}
 		return b
 	}},
@@ -914,8 +926,9 @@ func findLive(n xml.Name) *liveProp {
 
 // appendActiveLock appends a DAV:activelock element (RFC 4918 §14.1) of
 // lock l as the lockdiscovery of the resource at, a collection when
-// atIsDir ("" when the caller does not know it).
-func (h *Handler) appendActiveLock(ctx context.Context, b []byte, l lock.Lock, at string, atIsDir bool) []byte {
+// atIsDir ("" when the caller does not know it), its timeout counted from
+// now.
+func (h *Handler) appendActiveLock(ctx context.Context, b []byte, l lock.Lock, at string, atIsDir bool, now time.Time) []byte {
 	b = append(b, "<D:activelock><D:locktype><D:write/></D:locktype><D:lockscope>"...)
 	if l.Exclusive {
 		b = append(b, "<D:exclusive/>"...)
@@ -938,7 +951,7 @@ func (h *Handler) appendActiveLock(ctx context.Context, b []byte, l lock.Lock, a
 	if l.Timeout == 0 {
 		b = append(b, "Infinite"...)
 	} else {
-		left := l.Expires.Sub(h.cfg.Now())
+		left := l.Expires.Sub(now)
 		if left < time.Second {
 			left = time.Second
 		}
@@ -962,7 +975,7 @@ func (h *Handler) appendActiveLock(ctx context.Context, b []byte, l lock.Lock, a
 		info, err := h.fs.Stat(ctx, l.Root)
 		rootIsDir = err == nil && info.IsDir
 	}
-	b = multistatus.AppendText(b, h.href(l.Root, rootIsDir))
+	b = multistatus.AppendPathHref(b, h.prefix, l.Root, rootIsDir || l.Root == "/")
 	b = append(b, "</D:href></D:lockroot></D:activelock>"...)
 	return b
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"go.etcd.io/bbolt"
 
@@ -107,6 +108,13 @@ func BenchmarkPropfindDepth1x100(b *testing.B) {
 			benchPropfind(b, h, "/d100/", "1", c.body)
 		})
 	}
+	// A folder of documents open in Office: every file locked (exclusive,
+	// Depth 0, as the lock row of bench-peers takes them).
+	b.Run("locked-allprop", func(b *testing.B) {
+		h := benchHandlerLocked(b)
+		b.ReportAllocs()
+		benchPropfind(b, h, "/d100/", "1", allpropBody)
+	})
 	b.Run("win32-allprop", func(b *testing.B) {
 		h := benchHandlerWin32(b)
 		b.ReportAllocs()
@@ -167,6 +175,45 @@ func benchHandlerWin32(b *testing.B) http.Handler {
 	h.ServeHTTP(w, r)
 	if n := strings.Count(w.Body.String(), ">00000020</"); w.Code != http.StatusMultiStatus || n != 100 {
 		b.Fatalf("PROPFIND: %d with %d Win32FileAttributes values, want 207 with 100", w.Code, n)
+	}
+	return h
+}
+
+// benchHandlerLocked is a handler over a folder d100/ of 100 files, each
+// locked with an owner and a timeout, as bench-peers' pf1-100-locked.
+func benchHandlerLocked(b *testing.B) http.Handler {
+	dir := b.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "d100"), 0o777); err != nil {
+		b.Fatal(err)
+	}
+	locks := lock.NewMemory(lock.Options{})
+	for i := range 100 {
+		name := fmt.Sprintf("file-%03d.txt", i)
+		if err := os.WriteFile(filepath.Join(dir, "d100", name), make([]byte, 64), 0o666); err != nil {
+			b.Fatal(err)
+		}
+		_, err := locks.Create(b.Context(), lock.Lock{Root: "/d100/" + name, Exclusive: true,
+			Owner: []byte("<D:href>davit-bench</D:href>"), Timeout: time.Hour})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	fsys, err := storage.NewLocal(dir, storage.LocalOptions{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { fsys.Close() })
+	h := dav.New(dav.Config{
+		FS: fsys, Locks: locks, Props: props.NewMemory(),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	// The answer must carry the locks, or this measures nothing.
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest("PROPFIND", "/d100/", strings.NewReader(allpropBody))
+	r.Header.Set("Depth", "1")
+	h.ServeHTTP(w, r)
+	if n := strings.Count(w.Body.String(), "<D:activelock>"); w.Code != http.StatusMultiStatus || n != 100 {
+		b.Fatalf("PROPFIND: %d with %d activelocks, want 207 with 100", w.Code, n)
 	}
 	return h
 }

@@ -510,9 +510,10 @@ func (m *manager) Below(ctx context.Context, p string) ([]Lock, error) {
 			if out == nil {
 				out = make([]Lock, 0, len(ls))
 			}
-			out = append(out, clone(l))
+			out = append(out, *l)
 		}
 	}
+	cloneOwners(out)
 	return out, nil
 }
 
@@ -549,7 +550,32 @@ func sortedClones(ls []*Lock) []Lock {
 	slices.SortFunc(ls, byRootToken)
 	out := make([]Lock, len(ls))
 	for i, l := range ls {
-		out[i] = clone(l)
+		out[i] = *l
 	}
+	cloneOwners(out)
 	return out
+}
+
+// cloneOwners gives each lock of ls a copy of its owner, all copies in one
+// allocation (a folder of locked documents has a lock a file, each with
+// an owner), each limited in capacity so that an append copies it.
+func cloneOwners(ls []Lock) {
+	n := 0
+	for i := range ls {
+		n += len(ls[i].Owner)
+	}
+	var buf []byte
+	if n > 0 {
+		buf = make([]byte, 0, n)
+	}
+	for i := range ls {
+		o := ls[i].Owner
+		if len(o) == 0 {
+			ls[i].Owner = o[:0:0] // nil stays nil, as with slices.Clone
+			continue
+		}
+		start := len(buf)
+		buf = append(buf, o...)
+		ls[i].Owner = buf[start:len(buf):len(buf)]
+	}
 }

@@ -54,6 +54,7 @@ func Run(t *testing.T, newM New) {
 	t.Run("Unlock", func(t *testing.T) { testUnlock(t, newM) })
 	t.Run("CoveringBelow", func(t *testing.T) { testCoveringBelow(t, newM) })
 	t.Run("BelowAfterChanges", func(t *testing.T) { testBelowAfterChanges(t, newM) })
+	t.Run("OwnersCopied", func(t *testing.T) { testOwnersCopied(t, newM) })
 	t.Run("RemoveTree", func(t *testing.T) { testRemoveTree(t, newM) })
 	t.Run("Tokens", func(t *testing.T) { testTokens(t, newM) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, newM) })
@@ -399,6 +400,50 @@ func testBelowAfterChanges(t *testing.T, newM New) {
 		t.Fatal(err)
 	}
 	check("tree removed", map[string]string{"/": "", "/d": "", "/d/e": ""})
+}
+
+// testOwnersCopied changes the owners of the locks Covering and Below
+// return, in place and by appending: neither the stored locks nor the
+// other locks of the same answer may change (a manager may copy them
+// together, but each caller's copy is its own).
+func testOwnersCopied(t *testing.T, m0 New) {
+	m := m0(t, NewClock().Now)
+	owners := map[string]string{"/d": "<D:href>d</D:href>", "/d/a": "<D:href>a</D:href>", "/d/b": "", "/d/c": "<D:href>c</D:href>"}
+	for _, s := range []string{"si/d", "s0/d/a", "s0/d/b", "s0/d/c"} {
+		l := spec(s)
+		if o := owners[l.Root]; o != "" {
+			l.Owner = []byte(o)
+		}
+		mustCreate(t, m, l)
+	}
+	check := func(step string) {
+		t.Helper()
+		for _, ls := range [][]lock.Lock{mustBelow(t, m, "/d"), mustBelow(t, m, "/"), mustCovering(t, m, "/d/a")} {
+			for _, l := range ls {
+				if string(l.Owner) != owners[l.Root] {
+					t.Errorf("%s: the lock on %s has owner %q, want %q", step, l.Root, l.Owner, owners[l.Root])
+				}
+			}
+		}
+	}
+	check("as created")
+	for _, ls := range [][]lock.Lock{mustBelow(t, m, "/d"), mustCovering(t, m, "/d/a")} {
+		for i := range ls {
+			for j := range ls[i].Owner {
+				ls[i].Owner[j] = 'X'
+			}
+		}
+		check("owners overwritten")
+		for i := range ls {
+			ls[i].Owner = append(ls[i].Owner, "<tail/>"...)
+		}
+		for _, l := range ls {
+			if want := strings.Repeat("X", len(owners[l.Root])) + "<tail/>"; string(l.Owner) != want {
+				t.Errorf("after the appends, the returned lock on %s has owner %q, want %q", l.Root, l.Owner, want)
+			}
+		}
+		check("owners appended to")
+	}
 }
 
 func mustCovering(t *testing.T, m lock.Manager, p string) []lock.Lock {
