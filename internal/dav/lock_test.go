@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -669,5 +670,84 @@ func TestLockDiscoveryAcrossPages(t *testing.T) {
 		if want := map[string]int{"1": 302, "infinity": 303}[depth]; len(m.Responses) != want {
 			t.Errorf("Depth %s: %d responses, want %d", depth, len(m.Responses), want)
 		}
+	}
+}
+
+// TestLockRootHrefsEncoded checks the lockroot hrefs of names that need
+// encoding (a space, &, %, non-ASCII), under a mount prefix and without,
+// for a lock on the root: in a listing, in a Depth 0 PROPFIND and in the
+// LOCK answer, each lockroot is written exactly as the href of the
+// resource the lock is rooted at, and decodes to its path.
+func TestLockRootHrefsEncoded(t *testing.T) {
+	hrefRe := regexp.MustCompile(`<D:response><D:href>([^<]*)</D:href>`)
+	rootRe := regexp.MustCompile(`<D:lockroot><D:href>([^<]*)</D:href>`)
+	decode := func(t *testing.T, raw string) string {
+		t.Helper()
+		p, err := url.PathUnescape(strings.ReplaceAll(raw, "&amp;", "&"))
+		if err != nil {
+			t.Fatalf("href %q: %v", raw, err)
+		}
+		return p
+	}
+	for _, prefix := range []string{"", "/dav"} {
+		t.Run("prefix="+prefix, func(t *testing.T) {
+			e := newEnv(t, func(c *dav.Config) { c.Prefix = prefix })
+			file, dir := "/a b&c%d é.txt", "/d ir&ß"
+			e.put(prefix+"/"+url.PathEscape(file[1:]), "x")
+			e.mkcol(prefix + "/" + url.PathEscape(dir[1:]))
+			w := e.do("LOCK", prefix+"/", lockShared, "Depth", "infinity", "Timeout", "Second-600")
+			if w.Code != http.StatusOK {
+				t.Fatalf("LOCK of the root: %d\n%s", w.Code, w.Body)
+			}
+			if got := rootRe.FindAllStringSubmatch(w.Body.String(), -1); len(got) != 1 || decode(t, got[0][1]) != prefix+"/" {
+				t.Errorf("LOCK answer of the root: lock roots %q, want %q", got, prefix+"/")
+			}
+			for _, p := range []string{file, dir} {
+				w := e.do("LOCK", prefix+"/"+url.PathEscape(p[1:]), lockShared, "Depth", "0", "Timeout", "Second-600")
+				if w.Code != http.StatusOK {
+					t.Fatalf("LOCK %s: %d\n%s", p, w.Code, w.Body)
+				}
+				want := prefix + p
+				if p == dir {
+					want += "/"
+				}
+				if got := rootRe.FindAllStringSubmatch(w.Body.String(), -1); len(got) != 1 || decode(t, got[0][1]) != want {
+					t.Errorf("LOCK answer of %s: lock roots %q, want %q", p, got, want)
+				}
+			}
+			// Every response: the root's lock, rooted at the root's href,
+			// and the resource's own, rooted at its own href.
+			check := func(body string, wantResponses int) {
+				t.Helper()
+				parts := strings.Split(body, "<D:response>")[1:]
+				if len(parts) != wantResponses {
+					t.Fatalf("%d responses, want %d\n%s", len(parts), wantResponses, body)
+				}
+				rootHref := prefix + "/"
+				if prefix == "" {
+					rootHref = "/"
+				}
+				for _, part := range parts {
+					href := hrefRe.FindStringSubmatch("<D:response>" + part)[1]
+					var got []string
+					for _, m := range rootRe.FindAllStringSubmatch(part, -1) {
+						got = append(got, m[1])
+					}
+					slices.Sort(got)
+					want := []string{rootHref}
+					if decode(t, href) != rootHref {
+						want = append(want, href)
+					}
+					slices.Sort(want)
+					if !slices.Equal(got, want) {
+						t.Errorf("response %q (%s): lock roots %q, want %q", href, decode(t, href), got, want)
+					}
+				}
+			}
+			check(e.do("PROPFIND", prefix+"/", "", "Depth", "1").Body.String(), 3)
+			for _, p := range []string{file, dir} {
+				check(e.do("PROPFIND", prefix+"/"+url.PathEscape(p[1:]), "", "Depth", "0").Body.String(), 1)
+			}
+		})
 	}
 }
