@@ -96,6 +96,9 @@ type manager struct {
 	// index, so they still conflict and cover, but unknown to their
 	// token (Get, Refresh, Unlock), and taken out once stored.
 	dying map[string]*Lock
+	// pending holds, for each token with changes being stored, those
+	// changes and its stored lock (see settle).
+	pending map[string]*tokenOps
 }
 
 func newManager(opt Options, store persister) *manager {
@@ -107,6 +110,7 @@ func newManager(opt Options, store persister) *manager {
 		below:   make(map[string]map[string]*Lock),
 		sorted:  make(map[string][]*Lock),
 		dying:   make(map[string]*Lock),
+		pending: make(map[string]*tokenOps),
 	}
 }
 
@@ -163,13 +167,38 @@ func (m *manager) remove(token string) {
 	ancestors(l.Root, func(a string) { removeFrom(m.below, a, token); delete(m.sorted, a) })
 }
 
-// change is a change staged in the index and being stored.
+// change is a change staged in the index and being stored: one op for
+// each token it puts or removes.
 type change struct {
-	m     *manager
-	put   []*Lock // in the index already
-	prev  []*Lock // what each put replaced (nil: none)
-	dying []*Lock // marked dying
-	wait  func() error
+	m    *manager
+	ops  []*op
+	toks []string // the token of each op
+	wait func() error
+}
+
+// op is one token's part of a change: a lock put (new, or a refresh
+// replacing the token's lock), or the token's removal.
+type op struct {
+	put   *Lock // nil: the removal
+	state opState
+}
+
+type opState int8
+
+const (
+	opPending opState = iota
+	opStored
+	opFailed
+)
+
+// tokenOps holds a token's changes not yet settled, in the order they
+// were staged (the order they are stored in), and the token's lock as
+// stored before the first of them (nil: none). The index holds what they
+// make of it (see settle); once every one has settled, the index's lock
+// is the stored one and the entry goes.
+type tokenOps struct {
+	base *Lock
+	ops  []*op
 }
 
 // stage makes put and del the index's changes, with m.mu held for
@@ -198,55 +227,110 @@ func (m *manager) stage(put []*Lock, del []string) *change {
 		if l == nil || m.dying[t] != nil {
 			continue
 		}
+		c.add(t, &op{})
 		m.dying[t] = l
-		c.dying = append(c.dying, l)
 		gone = append(gone, t)
 	}
 	for _, l := range put {
-		c.put = append(c.put, l)
-		c.prev = append(c.prev, m.byToken[l.Token])
+		c.add(l.Token, &op{put: l})
 		m.remove(l.Token)
 		m.insert(l)
 	}
-	if len(c.put) > 0 || len(gone) > 0 {
-		c.wait = m.store.stage(c.put, gone)
+	if len(c.ops) > 0 {
+		c.wait = m.store.stage(put, gone)
 	}
 	return c
 }
 
+// add records o, a change of token t about to be made in the index, with
+// m.mu held for writing.
+func (c *change) add(t string, o *op) {
+	m := c.m
+	to := m.pending[t]
+	if to == nil {
+		// Nothing of t is being stored, so the index's lock is the stored one.
+		to = &tokenOps{base: m.byToken[t]}
+		m.pending[t] = to
+	}
+	to.ops = append(to.ops, o)
+	c.ops = append(c.ops, o)
+	c.toks = append(c.toks, t)
+}
+
 // done waits for the change to be stored, with m.mu released, and then
-// takes its removals out of the index; when it could not be stored, its
-// additions are taken back instead, unless a later change replaced them.
+// settles each of its tokens: once stored, its removals are taken out of
+// the index; when it could not be stored, what it did is taken back, even
+// where a later change of the same token came on top of it.
 func (c *change) done() error {
 	var err error
 	if c.wait != nil {
 		err = c.wait()
 	}
-	if len(c.dying) == 0 && (err == nil || len(c.put) == 0) {
+	if len(c.ops) == 0 {
 		return err
+	}
+	st := opStored
+	if err != nil {
+		st = opFailed
 	}
 	m := c.m
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, l := range c.dying {
-		if m.dying[l.Token] == l {
-			delete(m.dying, l.Token)
-			if err == nil && m.byToken[l.Token] == l {
-				m.remove(l.Token)
-			}
-		}
+	for _, o := range c.ops {
+		o.state = st
 	}
-	if err != nil {
-		for i := len(c.put) - 1; i >= 0; i-- {
-			if l := c.put[i]; m.byToken[l.Token] == l {
-				m.remove(l.Token)
-				if c.prev[i] != nil {
-					m.insert(c.prev[i])
-				}
-			}
-		}
+	for _, t := range c.toks {
+		m.settle(t)
 	}
 	return err
+}
+
+// settle makes the index's entry for token t what its stored lock and its
+// changes not failed make of it, in their order: a put gives its lock; a
+// removal takes the lock out once stored, and leaves it dying while it is
+// being stored. A change that failed is left out, so a lock that a failed
+// change put is never brought back by a later one's failure, and a lock
+// that a failed refresh replaced comes back under a later removal. The
+// settled changes at the front are folded into the stored lock. m.mu is
+// held for writing.
+func (m *manager) settle(t string) {
+	to := m.pending[t]
+	if to == nil {
+		return // settled already, by another op of the same change
+	}
+	v, dying := to.base, false
+	for _, o := range to.ops {
+		switch {
+		case o.state == opFailed:
+		case o.put != nil:
+			v, dying = o.put, false
+		case o.state == opStored:
+			v, dying = nil, false
+		default:
+			dying = v != nil
+		}
+	}
+	if m.byToken[t] != v {
+		m.remove(t)
+		if v != nil {
+			m.insert(v)
+		}
+	}
+	if dying {
+		m.dying[t] = v
+	} else {
+		delete(m.dying, t)
+	}
+	n := 0
+	for ; n < len(to.ops) && to.ops[n].state != opPending; n++ {
+		if o := to.ops[n]; o.state == opStored {
+			to.base = o.put // nil for a removal
+		}
+	}
+	to.ops = to.ops[n:]
+	if len(to.ops) == 0 {
+		delete(m.pending, t)
+	}
 }
 
 // sweep returns the tokens of every expired lock when a sweep is due.
