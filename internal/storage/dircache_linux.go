@@ -5,6 +5,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -37,7 +38,11 @@ import (
 // file system may be mounted below the root; on others (NFS, FUSE,
 // overlays) every listing reads the folder. A folder whose records do not fit one read of the listing
 // buffer is not kept either, so the cache holds at most maxKeptDirs
-// folders and maxKeptBytes of records.
+// folders and maxKeptBytes of records. A folder unused for idleRounds
+// sweeps (sweepEvery apart, so between 5 and 10 seconds, as the file
+// cache's) is closed: a file system mounted below the root is kept busy by
+// a kept folder (umount fails), and a removed one's inode held, no longer
+// than that.
 type dirCache struct {
 	mu    sync.Mutex
 	in    int // the inotify descriptor, non-blocking; -1 once closed
@@ -47,6 +52,8 @@ type dirCache struct {
 	bytes int
 	lru   list.List // the kept folders, most recently used first
 	ev    [4096]byte
+	epoch uint32      // sweeps so far
+	timer *time.Timer // the next sweep; nil when nothing is kept
 
 	// Admission: a folder is kept from its second listing among the last
 	// maxKeptDirs listings of folders not kept (recent, a ring of their
@@ -93,6 +100,7 @@ type keptDir struct {
 	refs int           // listings using fd
 	gone bool          // dropped: fd is closed when refs reaches 0
 	elem *list.Element // in dirCache.lru
+	used uint32        // the epoch of the last use
 }
 
 // dirFill is a watch added for a folder being read: dirty once any event
@@ -155,6 +163,10 @@ func (c *dirCache) close() {
 	for _, d := range c.byKey {
 		c.drop(d, false)
 	}
+	if c.timer != nil {
+		c.timer.Stop()
+		c.timer = nil
+	}
 	if c.in >= 0 {
 		unix.Close(c.in)
 		c.in = -1
@@ -195,6 +207,7 @@ func (c *dirCache) lookup(key dirKey) *keptDir {
 		return nil
 	}
 	d.refs++
+	d.used = c.epoch
 	c.hits++
 	c.lru.MoveToFront(d.elem)
 	return d
@@ -256,8 +269,11 @@ func (c *dirCache) endFill(wd int32, key dirKey, rel string, fd int, recs []byte
 		c.unwatch(wd)
 		return nil, false
 	}
-	d := &keptDir{key: key, rel: rel, fd: fd, wd: wd, recs: recs, refs: 1}
+	d := &keptDir{key: key, rel: rel, fd: fd, wd: wd, recs: recs, refs: 1, used: c.epoch}
 	c.byKey[key], c.byWd[wd] = d, d
+	if c.timer == nil {
+		c.timer = time.AfterFunc(sweepEvery, c.sweep)
+	}
 	c.kept[rel]++
 	c.bytes += len(recs)
 	d.elem = c.lru.PushFront(d)
@@ -265,6 +281,27 @@ func (c *dirCache) endFill(wd int32, key dirKey, rel string, fd int, recs []byte
 		c.drop(c.lru.Back().Value.(*keptDir), true)
 	}
 	return d, true
+}
+
+// sweep drops the folders unused for idleRounds sweeps, and runs again
+// while any folder is kept.
+func (c *dirCache) sweep() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.timer == nil {
+		return // closed
+	}
+	c.epoch++
+	for _, d := range c.byKey {
+		if c.epoch-d.used >= idleRounds {
+			c.drop(d, true)
+		}
+	}
+	if len(c.byKey) == 0 {
+		c.timer = nil
+		return
+	}
+	c.timer.Reset(sweepEvery)
 }
 
 // unwatch removes the watch wd when neither a kept folder nor a fill in

@@ -522,3 +522,77 @@ func BenchmarkListMany(b *testing.B) {
 		})
 	}
 }
+
+// TestDirCacheSweep: a kept folder unused for idleRounds sweeps is closed
+// (a file system mounted below the root must not stay busy), one listed
+// between sweeps stays, and the sweeps stop once nothing is kept.
+func TestDirCacheSweep(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"idle", "busy"} {
+		if err := os.Mkdir(filepath.Join(dir, n), 0o777); err != nil {
+			t.Fatal(err)
+		}
+		write(t, filepath.Join(dir, n, "f"))
+	}
+	l := newCachedFS(t, dir)
+	keep(t, l, "/idle")
+	keep(t, l, "/busy")
+	keptDirs := func() map[string]*keptDir {
+		l.dirs.mu.Lock()
+		defer l.dirs.mu.Unlock()
+		m := map[string]*keptDir{}
+		for _, d := range l.dirs.byKey {
+			m[d.rel] = d
+		}
+		return m
+	}
+	// fdOpen reports whether fd is still open on the folder d was.
+	fdOpen := func(d *keptDir) bool {
+		var st unix.Stat_t
+		return unix.Fstat(d.fd, &st) == nil && st.Ino == d.key.ino && uint64(st.Dev) == d.key.dev
+	}
+	k := keptDirs()
+	idle, busy := k["idle"], k["busy"]
+	if idle == nil || busy == nil {
+		t.Fatalf("kept: %v, want idle and busy", k)
+	}
+	for range idleRounds {
+		l.dirs.sweep()
+		h := hits(l)
+		listNames(t, l, "/busy")
+		if hits(l) != h+1 {
+			t.Fatal("the busy folder was not listed from the cache")
+		}
+	}
+	k = keptDirs()
+	if k["idle"] != nil || fdOpen(idle) {
+		t.Error("the idle folder is still kept, or still open")
+	}
+	if k["busy"] != busy || !fdOpen(busy) {
+		t.Error("the folder listed between sweeps was dropped")
+	}
+	for range idleRounds {
+		l.dirs.sweep()
+	}
+	if len(keptDirs()) != 0 || fdOpen(busy) {
+		t.Error("a folder unused for idleRounds sweeps is still kept")
+	}
+	l.dirs.mu.Lock()
+	timer := l.dirs.timer
+	l.dirs.mu.Unlock()
+	if timer != nil {
+		t.Error("the sweep keeps running with nothing kept")
+	}
+	// Listed again, it is kept again (at once: it was listed recently),
+	// and the sweeps start again.
+	listNames(t, l, "/idle")
+	if k := keptDirs(); k["idle"] == nil || len(k) != 1 {
+		t.Errorf("listed again: kept %v, want idle alone", k)
+	}
+	l.dirs.mu.Lock()
+	timer = l.dirs.timer
+	l.dirs.mu.Unlock()
+	if timer == nil {
+		t.Error("a folder is kept with no sweep to come")
+	}
+}
