@@ -103,7 +103,10 @@ func (g *Group) Submit(f func(b *bbolt.Bucket) error) (wait func() error) {
 }
 
 // lead commits the writes at the head of the queue, the leader's own
-// first, and hands the lead on.
+// first, and hands the lead on. Should the commit never return (a write's
+// function ended its goroutine, as runtime.Goexit does), the writes of
+// the batch still get an outcome and the lead is still handed on, so that
+// no writer waits for good.
 func (g *Group) lead() {
 	g.mu.Lock()
 	n := min(len(g.queue), maxGroup)
@@ -111,47 +114,79 @@ func (g *Group) lead() {
 	g.queue = g.queue[n:]
 	g.mu.Unlock()
 
+	committed := false
+	defer func() {
+		if !committed {
+			for _, w := range batch {
+				w.done <- errAborted // each has room: commit gives outcomes only as it returns
+			}
+		}
+		g.mu.Lock()
+		if len(g.queue) > 0 {
+			g.queue[0].done <- errLead
+		} else {
+			g.busy = false
+			g.queue = nil // let the backing array go
+		}
+		g.mu.Unlock()
+	}()
 	g.commit(batch)
-
-	g.mu.Lock()
-	if len(g.queue) > 0 {
-		g.queue[0].done <- errLead
-	} else {
-		g.busy = false
-		g.queue = nil // let the backing array go
-	}
-	g.mu.Unlock()
+	committed = true
 }
 
-// commit runs batch in one transaction and gives each write its outcome.
-// A write whose function fails gets that error, and the others are run
-// again without it: its failure was decided on the state the writes
-// before it left, as if it had run alone right after them, and it
-// changed nothing.
+// errAborted is the outcome of the writes of a commit whose leader's
+// goroutine ended in it.
+var errAborted = errors.New("boltgroup: commit abandoned: a write ended its goroutine")
+
+// commit runs batch in one transaction and gives each write its outcome
+// once the transaction is over. A write whose function fails is left
+// out, and the others are run again without it: its failure was decided
+// on the state the writes before it left, as if it had run alone right
+// after them, and it changed nothing. It gets its error only once those
+// writes are committed, so that its caller sees them; should that commit
+// fail, it gets the commit's error instead, as they do (its failure was
+// decided on changes that never happened), unless no write came before
+// it in its pass.
 func (g *Group) commit(batch []*write) {
+	type failure struct {
+		w     *write
+		err   error
+		after bool // writes came before it in its pass
+	}
+	var failed []failure
+	var err error
 	for len(batch) > 0 {
-		failed, ferr := -1, error(nil)
-		err := g.db.Update(func(tx *bbolt.Tx) error {
+		at := -1
+		var ferr error
+		err = g.db.Update(func(tx *bbolt.Tx) error {
 			b := tx.Bucket(g.bucket)
 			if b == nil {
 				return g.missing
 			}
 			for i, w := range batch {
 				if err := safely(w.f, b); err != nil {
-					failed, ferr = i, err
+					at, ferr = i, err
 					return err
 				}
 			}
 			return nil
 		})
-		if failed < 0 {
-			for _, w := range batch {
-				w.done <- err // the commit's outcome
-			}
-			return
+		if at < 0 {
+			break
 		}
-		batch[failed].done <- ferr
-		batch = append(batch[:failed:failed], batch[failed+1:]...)
+		failed = append(failed, failure{batch[at], ferr, at > 0})
+		batch = append(batch[:at:at], batch[at+1:]...)
+		err = nil
+	}
+	for _, w := range batch {
+		w.done <- err // the commit's outcome
+	}
+	for _, f := range failed {
+		if f.after && err != nil {
+			f.w.done <- err
+		} else {
+			f.w.done <- f.err
+		}
 	}
 }
 
