@@ -25,6 +25,8 @@ type dirSync struct {
 	running       chan struct{} // closed when the sync under way ends; nil when none
 	covers        uint64        // changes the sync under way covers
 	waiting       int           // noted changes whose wait has not returned
+	failed        uint64        // changes a failed sync covered: their waits fail with ferr
+	ferr          error
 }
 
 // syncLater notes a change just made in the folder dir and returns the
@@ -57,6 +59,14 @@ func (d *dirSyncs) wait(l *LocalFS, dir string, st *dirSync, change uint64) erro
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for st.synced < change {
+		if change <= st.failed {
+			// A sync that began after it failed. Another would not
+			// tell: Linux reports a failed writeback once, to the
+			// descriptors open then, and a new one's fsync may succeed
+			// with the change never written.
+			d.release(dir, st)
+			return st.ferr
+		}
 		if ch := st.running; ch != nil {
 			d.mu.Unlock()
 			<-ch
@@ -81,8 +91,9 @@ func (d *dirSyncs) wait(l *LocalFS, dir string, st *dirSync, change uint64) erro
 		st.running = nil
 		close(ch)
 		if err != nil {
+			st.failed, st.ferr = max(st.failed, st.covers), err
 			d.release(dir, st)
-			return err // those it covered start their own
+			return err // and so do those it covered
 		}
 		st.synced = max(st.synced, st.covers)
 	}

@@ -109,8 +109,10 @@ func TestDirSyncShared(t *testing.T) {
 	}
 }
 
-// TestDirSyncErrors: a failed sync fails the wait that ran it, and the
-// next wait syncs again; a folder gone since counts as synced.
+// TestDirSyncErrors: a failed sync fails the wait that ran it and every
+// other change it covered, without a sync again (one would not tell, see
+// dirSyncs.wait); a change made after it syncs anew; a folder gone since
+// counts as synced.
 func TestDirSyncErrors(t *testing.T) {
 	l, c, _ := counted(t)
 	boom := errors.New("I/O error")
@@ -119,8 +121,15 @@ func TestDirSyncErrors(t *testing.T) {
 	if err := w1(); !errors.Is(err, boom) {
 		t.Errorf("first wait: %v, want %v", err, boom)
 	}
-	if err := w2(); err != nil {
-		t.Errorf("second wait: %v", err)
+	w3 := l.syncLater("a")
+	if err := w2(); !errors.Is(err, boom) {
+		t.Errorf("second wait, covered by the failed sync: %v, want %v", err, boom)
+	}
+	if n := c.count("a"); n != 1 {
+		t.Errorf("syncs: %d, want 1", n)
+	}
+	if err := w3(); err != nil {
+		t.Errorf("a change made after the failed sync: %v", err)
 	}
 	if n := c.count("a"); n != 2 {
 		t.Errorf("syncs: %d, want 2", n)

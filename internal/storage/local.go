@@ -320,10 +320,34 @@ func (l *LocalFS) Mkdir(ctx context.Context, name string) error {
 	if rel == "." {
 		return wrap("mkdir", name, false, ErrExist)
 	}
-	if err := l.root.Mkdir(rel, 0o777); err != nil {
+	// The new folder is made in its parent open, and that very parent is
+	// synced, whatever its path has become meanwhile (a MOVE of it does
+	// not wait for a MKCOL).
+	parent := l.root
+	if dir := path.Dir(rel); dir != "." {
+		if parent, err = l.root.OpenRoot(dir); err != nil {
+			// Made by path, as before, which words the error as the
+			// contract wants (OpenRoot's "not a directory" is text of
+			// its own, not ENOTDIR).
+			if err := l.root.Mkdir(rel, 0o777); err != nil {
+				return wrap("mkdir", name, false, err)
+			}
+			return wrap("mkdir", name, false, l.syncDir(dir))
+		}
+		defer parent.Close()
+	}
+	if err := parent.Mkdir(path.Base(rel), 0o777); err != nil {
 		return wrap("mkdir", name, false, err)
 	}
-	return wrap("mkdir", name, false, l.syncDir(path.Dir(rel)))
+	if l.noSync {
+		return nil
+	}
+	d, err := parent.Open(".")
+	if err == nil {
+		err = d.Sync()
+		d.Close()
+	}
+	return wrap("mkdir", name, false, err)
 }
 
 // Remove implements FS. A symbolic link is removed itself, never its target.

@@ -166,6 +166,12 @@ func OpenInfo(ctx context.Context, fsys FS, name string, buf []byte) (File, []by
 // the protocol layer changes the namespace under its lock and waits for
 // durability after releasing it, so that changes do not wait for each
 // other's syncs, and a removed tree waits for one sync a folder.
+//
+// The calls themselves (not their syncs) must not run at the same time as
+// another rename or removal of the same FS: LocalFS syncs a folder by its
+// path, and syncs the folders with changes waiting before it renames one,
+// which a change made in that folder between that sync and the rename
+// would miss (the WebDAV handler makes them under its namespace lock).
 type SyncLater interface {
 	// RenameSyncLater is Rename without the wait for durability: the
 	// rename is done (and seen by every reader) when it returns, and sync,
