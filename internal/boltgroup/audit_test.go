@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // holdLeader starts a write that leads and holds its transaction until
@@ -334,7 +335,7 @@ func TestGroupAuditClosedMidway(t *testing.T) {
 			switch {
 			case err == nil:
 				ok = append(ok, fmt.Sprint(i))
-			case !errors.Is(err, bbolt.ErrDatabaseNotOpen):
+			case !errors.Is(err, bolterrors.ErrDatabaseNotOpen):
 				t.Errorf("queued write after close: %v, want ErrDatabaseNotOpen", err)
 			}
 		case <-timeout:
@@ -448,12 +449,10 @@ func TestGroupAuditGoexit(t *testing.T) {
 	}
 }
 
-var nested = false
-
 // TestGroupAuditFailureBeforeCommit: write F fails because of what write E,
-// before it in the group, did. F's error is sent at once, before the
-// group's re-run commits E: F's caller, reading right after its error,
-// does not see the E its failure was decided on.
+// before it in the group, did. F's error must not be sent before the
+// group's re-run commits E, or F's caller, reading right after its error,
+// would not see the E its failure was decided on.
 func TestGroupAuditFailureBeforeCommit(t *testing.T) {
 	db, g := groupDB(t)
 	release := holdLeader(t, g)
