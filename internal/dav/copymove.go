@@ -67,6 +67,11 @@ func (h *Handler) copyMove(w http.ResponseWriter, r *http.Request, src string) e
 	if dstExists && !overwrite {
 		return errorf(http.StatusPreconditionFailed, "", "destination exists and Overwrite is F")
 	}
+	if dstExists && within(dst, src) {
+		// Overwriting deletes the destination first (RFC 4918 §9.8.4,
+		// §9.9.3), and with it the source inside it.
+		return errorf(http.StatusForbidden, "", "the destination collection contains the source")
+	}
 	if err := h.checkConditions(r, src, info, true); err != nil {
 		return err
 	}

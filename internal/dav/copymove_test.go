@@ -366,3 +366,42 @@ func TestCopyMoveDestinationAppears(t *testing.T) {
 		})
 	}
 }
+
+// TestCopyMoveOntoAncestor: a COPY or MOVE whose destination is a
+// collection holding the source, with Overwrite: T, would delete the
+// source with the destination (RFC 4918 §9.8.4, §9.9.3) before copying
+// it. It is refused, and nothing is deleted; with Overwrite: F it is the
+// usual 412.
+func TestCopyMoveOntoAncestor(t *testing.T) {
+	for _, tc := range []struct{ method, src, dst, overwrite string }{
+		{"MOVE", "/a/b", "/a", "T"},
+		{"COPY", "/a/b", "/a", "T"},
+		{"MOVE", "/a/b/precious", "/a", "T"},
+		{"COPY", "/a/b/precious", "/a/", "T"},
+		{"MOVE", "/a/b/precious", "/a/b", ""},
+		{"COPY", "/a/other", "/a", "T"},
+		{"MOVE", "/a/b", "/a", "F"},
+	} {
+		t.Run(tc.method+" "+tc.src+" to "+tc.dst+" "+tc.overwrite, func(t *testing.T) {
+			e := newEnv(t)
+			e.mkcol("/a")
+			e.mkcol("/a/b")
+			e.put("/a/b/precious", "data")
+			e.put("/a/other", "other")
+			hdr := []string{"Destination", tc.dst}
+			if tc.overwrite != "" {
+				hdr = append(hdr, "Overwrite", tc.overwrite)
+			}
+			want := http.StatusForbidden
+			if tc.overwrite == "F" {
+				want = http.StatusPreconditionFailed
+			}
+			e.must(want, tc.method, tc.src, "", hdr...)
+			for p, c := range map[string]string{"/a/b/precious": "data", "/a/other": "other"} {
+				if got, ok := e.content(p); !ok || got != c {
+					t.Errorf("%s after the refusal: %q, %v; want %q", p, got, ok, c)
+				}
+			}
+		})
+	}
+}
