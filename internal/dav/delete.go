@@ -135,9 +135,11 @@ func (h *Handler) removeTree(ctx context.Context, p string, info storage.Info, f
 
 // removeRec removes p. err is the failure of p itself; nested reports that
 // a member below p failed (and was recorded in f), in which case p is kept
-// and gets no response of its own (§9.6.1).
+// and gets no response of its own (§9.6.1). A link to a collection
+// (Info.Link) is removed itself: its members are those of what it leads
+// to, which the removal must leave whole.
 func (h *Handler) removeRec(ctx context.Context, p string, info storage.Info, f *failures, top string) (nested bool, err error) {
-	if info.IsDir {
+	if info.IsDir && !info.Link {
 		for child, err := range h.fs.List(ctx, p) {
 			if err != nil {
 				return nested, err

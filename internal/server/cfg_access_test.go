@@ -557,3 +557,71 @@ func TestLockBelongsToItsUser(t *testing.T) {
 	e.status(ctReq{method: "UNLOCK", path: "/dav/o.txt", hdr: map[string]string{"Lock-Token": token}, user: "bob", pw: "bob-pw"}, 403)
 	e.status(ctReq{method: "UNLOCK", path: "/dav/o.txt", hdr: map[string]string{"Lock-Token": token}, user: "alice", pw: "alice-pw"}, 204)
 }
+
+// TestStateStoreNeverServed: a location's state folder (.davit-state:
+// props.db, locks.db with lock tokens) is no resource, neither through a
+// link inside its root that leads back to the root, nor in a location
+// without WebDAV over a folder holding the location's folder, at any
+// depth.
+func TestStateStoreNeverServed(t *testing.T) {
+	const cfg = `
+listen: 127.0.0.1:0
+login_throttle: {disabled: true}
+locations:
+  - path: /dav
+    folder: {{DIR}}/top/dav
+  - path: /pub
+    folder: {{DIR}}
+    dav: false
+`
+	e := ctNew(t, cfg)
+	e.seed("top/dav/sub/f.txt", "x")
+	for link, target := range map[string]string{"top/dav/self": ".", "top/dav/sub/up": ".."} {
+		if err := os.Symlink(target, filepath.Join(e.dir, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.status(ctReq{method: "PROPPATCH", path: "/dav/sub/f.txt", body: ctProppatchBody}, 207)
+	e.status(ctReq{method: "LOCK", path: "/dav/sub/f.txt", body: ctLockBody}, 200)
+	for _, tt := range []struct {
+		method, path string
+		hdr          map[string]string
+		body         string
+		want         int
+	}{
+		{"GET", "/dav/self/.davit-state/props.db", nil, "", 404},
+		{"GET", "/dav/sub/up/.davit-state/locks.db", nil, "", 404},
+		{"PROPFIND", "/dav/self/.davit-state/", map[string]string{"Depth": "0"}, ctPropfindBody, 404},
+		{"PUT", "/dav/self/.davit-state/evil", nil, "x", 409}, // as under a missing folder
+		{"DELETE", "/dav/self/.davit-state/locks.db", nil, "", 404},
+		{"DELETE", "/dav/sub/up/.davit-state", nil, "", 404},
+		{"GET", "/pub/top/dav/.davit-state/locks.db", nil, "", 404},
+		{"GET", "/pub/top/dav/.davit-state/props.db", nil, "", 404},
+		{"GET", "/pub/top/dav/.davit-state/", nil, "", 404},
+		{"GET", "/pub/top/dav/self/.davit-state/props.db", nil, "", 404},
+	} {
+		rec := e.do(ctReq{method: tt.method, path: tt.path, hdr: tt.hdr, body: tt.body})
+		if rec.Code != tt.want {
+			t.Errorf("%s %s: %d, want %d", tt.method, tt.path, rec.Code, tt.want)
+		}
+	}
+	for _, p := range []string{"/dav/self/", "/dav/sub/up/"} {
+		rec := e.status(ctReq{method: "PROPFIND", path: p, body: ctPropfindBody, hdr: map[string]string{"Depth": "1"}}, 207)
+		if strings.Contains(rec.Body.String(), ".davit-state") {
+			t.Errorf("PROPFIND %s lists the state folder", p)
+		}
+	}
+	for _, p := range []string{"/pub/top/dav/", "/pub/top/dav/self/"} {
+		if rec := e.do(ctReq{method: "GET", path: p}); strings.Contains(rec.Body.String(), ".davit-state") {
+			t.Errorf("GET %s: %d lists the state folder", p, rec.Code)
+		}
+	}
+	for _, f := range []string{"top/dav/.davit-state/props.db", "top/dav/.davit-state/locks.db"} {
+		if !e.exists(f) {
+			t.Errorf("%s removed", f)
+		}
+	}
+	if e.exists("top/dav/.davit-state/evil") {
+		t.Errorf("PUT wrote into the state folder")
+	}
+}

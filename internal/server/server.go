@@ -99,7 +99,8 @@ type storeOptions struct {
 
 // openStore opens the folder dir (created when missing) and its state.
 // A plain store (for a location without WebDAV) keeps no state on disk:
-// nothing can lock or set properties there.
+// nothing can lock or set properties there; a name StateDir is hidden at
+// every depth in it.
 func openStore(dir string, plain bool, opt storeOptions, log *slog.Logger) (*store, error) {
 	noSync, lockMax := opt.noSync, opt.lockMax
 	s := &store{dir: dir, plain: plain}
@@ -107,7 +108,9 @@ func openStore(dir string, plain bool, opt storeOptions, log *slog.Logger) (*sto
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("create folder: %w", err)
 		}
-		fs, err := storage.NewLocal(dir, storage.LocalOptions{NoSync: noSync, Hidden: []string{StateDir}, NoFolderCache: opt.noFolderCache, NoFileCache: opt.noFileCache})
+		// It may hold WebDAV locations' folders: their state folders,
+		// at any depth, are not served (lock tokens, properties).
+		fs, err := storage.NewLocal(dir, storage.LocalOptions{NoSync: noSync, Hidden: []string{StateDir}, HiddenAnywhere: true, NoFolderCache: opt.noFolderCache, NoFileCache: opt.noFileCache})
 		if err != nil {
 			return nil, err
 		}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -217,6 +218,7 @@ type lister struct {
 	yield       func(Info, error) bool
 	arena       []byte // where the entries' Path and ETag strings are built (infoIn)
 	described   int
+	root        int8 // whether the folder is the root: 0 not known yet, 1 yes, -1 no
 }
 
 // records lists the entries of the records in buf; false means yield
@@ -237,7 +239,7 @@ func (t *lister) records(buf []byte) bool {
 			continue // no name ending within the record: not from the kernel
 		}
 		base = base[:i]
-		if ino == 0 || dot(base) || t.l.skipName(t.rel, base) {
+		if ino == 0 || dot(base) || t.skipName(base) {
 			continue
 		}
 		e := listEnt{off: int32(recOff), n: int32(i), st: -1}
@@ -324,7 +326,7 @@ func (m meta) infoIn(prefix string, base []byte, arena []byte) (Info, []byte) {
 		arena = m.appendETag(arena)
 	}
 	s := unsafe.String(unsafe.SliceData(arena[start:]), len(arena)-start)
-	in := Info{Name: s[len(prefix):n], Path: s[:n], ModTime: m.mtime, IsDir: m.isDir}
+	in := Info{Name: s[len(prefix):n], Path: s[:n], ModTime: m.mtime, IsDir: m.isDir, Link: m.link}
 	if !m.isDir {
 		in.Size, in.ETag = m.size, s[n:]
 	}
@@ -336,11 +338,27 @@ func dot(name []byte) bool {
 	return len(name) == 1 && name[0] == '.' || len(name) == 2 && name[0] == '.' && name[1] == '.'
 }
 
-// skipName reports whether List leaves out the entry base of the directory
-// rel: temporary files anywhere, hidden names at the top.
-func (l *LocalFS) skipName(rel string, base []byte) bool {
+// skipName reports whether List leaves out the entry base of the folder
+// listed: temporary files anywhere, hidden names at the top or in a
+// folder that is the root (reached through a link), or anywhere with
+// HiddenAnywhere.
+func (t *lister) skipName(base []byte) bool {
 	return len(base) >= len(tempPrefix) && string(base[:len(tempPrefix)]) == tempPrefix ||
-		rel == "." && l.hidden[string(base)]
+		t.l.hidden[string(base)] && (t.rel == "." || t.l.hiddenAll || t.isRoot())
+}
+
+// isRoot reports whether the folder listed is the root, by the device and
+// inode of the folder open, once per listing.
+func (t *lister) isRoot() bool {
+	if t.root == 0 {
+		t.root = -1
+		var st unix.Stat_t
+		if rst, ok := t.l.rootFi.Sys().(*syscall.Stat_t); ok && unix.Fstat(t.fd, &st) == nil &&
+			uint64(st.Dev) == uint64(rst.Dev) && st.Ino == rst.Ino {
+			t.root = 1
+		}
+	}
+	return t.root > 0
 }
 
 // metaOfStat returns the metadata in st.

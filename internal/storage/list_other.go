@@ -45,7 +45,7 @@ func (l *LocalFS) readDir(ctx context.Context, rel, prefix string, yield func(In
 // for an entry List skips.
 func (l *LocalFS) entry(rel, prefix string, e fs.DirEntry) (in Info, ok bool) {
 	base := e.Name()
-	if strings.HasPrefix(base, tempPrefix) || rel == "." && l.hidden[base] {
+	if strings.HasPrefix(base, tempPrefix) || l.hidden[base] && (rel == "." || l.hiddenAll || l.isRoot(rel)) {
 		return Info{}, false
 	}
 	fi, err := e.Info() // loaded by ReadDir with fstatat: no extra system call

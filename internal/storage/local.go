@@ -31,8 +31,17 @@ type LocalOptions struct {
 	// Hidden lists names at the top level of the folder (such as the
 	// server's ".davit-state") that the FS treats as absent: Stat, Open and
 	// List do not see them, and writes to them or below them fail with
-	// ErrInvalidName. Each must be a single path element.
+	// ErrInvalidName. Each must be a single path element. They are
+	// hidden in the same way in any folder that is the root itself,
+	// reached through a symbolic link ("/self/.davit-state" with self
+	// leading to "."): a name below the top level that is one of them
+	// costs a look at the folder holding it.
 	Hidden []string
+	// HiddenAnywhere hides the Hidden names at every depth, whatever
+	// folder holds them, with no look: for a folder that holds other
+	// servers' folders and their state (a location without WebDAV over
+	// a WebDAV location's folder).
+	HiddenAnywhere bool
 	// StageDir, when set, is a folder below the root, inside one of the
 	// Hidden names (such as ".davit-state/upload"), where Put and CopyFile
 	// stage new content before renaming it into place. A collection that
@@ -69,11 +78,14 @@ type LocalFS struct {
 	syncDirTest func(dir string) error
 	noSync      bool
 	hidden      map[string]bool
-	stage       string     // StageDir relative to the root, "" to stage beside
-	sdir        *os.File   // the stage folder, open; nil to stage beside
-	dirs        *dirCache  // small folders' names kept between listings; nil for none
-	files       *fileCache // small files kept open between reads; nil for none
-	dev         uint64     // the root's device, the only one whose files are kept
+	hiddenNames []string    // the keys of hidden, for a quick look at names
+	hiddenAll   bool        // LocalOptions.HiddenAnywhere
+	rootFi      fs.FileInfo // the root folder, to know it through a link
+	stage       string      // StageDir relative to the root, "" to stage beside
+	sdir        *os.File    // the stage folder, open; nil to stage beside
+	dirs        *dirCache   // small folders' names kept between listings; nil for none
+	files       *fileCache  // small files kept open between reads; nil for none
+	dev         uint64      // the root's device, the only one whose files are kept
 }
 
 // NewLocal opens the existing folder dir as a LocalFS. Close releases it.
@@ -94,7 +106,16 @@ func NewLocal(dir string, opt LocalOptions) (*LocalFS, error) {
 		root.Close()
 		return nil, fmt.Errorf("storage: %w", err)
 	}
-	l := &LocalFS{root: root, top: top, noSync: opt.NoSync, hidden: hidden}
+	rootFi, err := top.Stat()
+	if err != nil {
+		top.Close()
+		root.Close()
+		return nil, fmt.Errorf("storage: %w", err)
+	}
+	l := &LocalFS{root: root, top: top, noSync: opt.NoSync, hidden: hidden, hiddenAll: opt.HiddenAnywhere, rootFi: rootFi}
+	for h := range hidden {
+		l.hiddenNames = append(l.hiddenNames, h)
+	}
 	if !opt.NoFolderCache {
 		l.dirs = folderCache(top)
 	}
@@ -179,14 +200,22 @@ func (l *LocalFS) stat(name, rel string) (Info, error) {
 	if in, done, err := l.statBeneath(name, rel); done {
 		return in, err
 	}
-	fi, err := l.root.Stat(rel)
+	// Lstat first: a link is described by what it leads to, and said
+	// to be one (Info.Link), at one call more for links only.
+	fi, err := l.root.Lstat(rel)
+	link := err == nil && fi.Mode()&fs.ModeSymlink != 0
+	if link {
+		fi, err = l.root.Stat(rel)
+	}
 	if err != nil {
 		return Info{}, err
 	}
 	if !served(fi) {
 		return Info{}, ErrPermission
 	}
-	return newInfo(name, fi), nil
+	m := metaOf(fi)
+	m.link = link
+	return m.info(name), nil
 }
 
 // List implements FS. It reads the directory a page at a time and
@@ -217,7 +246,9 @@ func (l *LocalFS) followLink(rel, base string) (m meta, ok bool) {
 	if err != nil || !served(fi) {
 		return meta{}, false
 	}
-	return metaOf(fi), true
+	m = metaOf(fi)
+	m.link = true
+	return m, true
 }
 
 // Open implements FS. The File is an *os.File, so http.ServeContent can use
@@ -485,7 +516,8 @@ func (l *LocalFS) SetModTime(ctx context.Context, name string, t time.Time) erro
 }
 
 // rel turns a contract name into a name relative to the root ("." for
-// "/"). The reserved names (the hidden ones at the top level, temporary
+// "/"). The reserved names (the hidden ones at the top level or in a
+// folder that is the root, or anywhere with HiddenAnywhere; temporary
 // files anywhere) do not exist for lookups and are invalid for writes.
 func (l *LocalFS) rel(op, name string, write bool) (string, error) {
 	if !ValidName(name) || os.PathSeparator != '/' && strings.ContainsRune(name, os.PathSeparator) {
@@ -494,15 +526,58 @@ func (l *LocalFS) rel(op, name string, write bool) (string, error) {
 	if name == "/" {
 		return ".", nil
 	}
-	top, _, _ := strings.Cut(name[1:], "/")
+	top, rest, _ := strings.Cut(name[1:], "/")
 	switch {
-	case !l.hidden[top] && !strings.Contains(name, "/"+tempPrefix):
+	case !l.hidden[top] && !strings.Contains(name, "/"+tempPrefix) && (rest == "" || !l.hiddenBelow(name[1:])):
 		return name[1:], nil
 	case write:
 		return "", wrap(op, name, false, ErrInvalidName)
 	default:
 		return "", wrap(op, name, false, ErrNotFound)
 	}
+}
+
+// hiddenBelow reports whether rel (relative to the root, two elements or
+// more) has a hidden name below its first element that is hidden there:
+// with HiddenAnywhere always, otherwise when the folder holding it is
+// the root, reached through a link. Only a name that holds a hidden one
+// costs more than a substring search.
+func (l *LocalFS) hiddenBelow(rel string) bool {
+	for _, h := range l.hiddenNames {
+		i := strings.Index(rel, "/"+h)
+		if i < 0 {
+			continue
+		}
+		for ; i >= 0; i = nextIndex(rel, "/"+h, i) {
+			end := i + 1 + len(h)
+			if end < len(rel) && rel[end] != '/' {
+				continue // a longer name (".davit-stateX")
+			}
+			if l.hiddenAll || l.isRoot(rel[:i]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// nextIndex is the index of sub in s after the one at i, or -1.
+func nextIndex(s, sub string, i int) int {
+	j := strings.Index(s[i+1:], sub)
+	if j < 0 {
+		return -1
+	}
+	return i + 1 + j
+}
+
+// isRoot reports whether the folder rel (relative to the root) is the
+// root itself, by device and inode, following links inside the root.
+func (l *LocalFS) isRoot(rel string) bool {
+	if rel == "." {
+		return true
+	}
+	fi, err := l.root.Stat(rel)
+	return err == nil && os.SameFile(fi, l.rootFi)
 }
 
 // syncDir makes the entries of the directory dir durable, unless NoSync.
@@ -528,6 +603,7 @@ type meta struct {
 	size  int64
 	mtime time.Time
 	isDir bool
+	link  bool // a symbolic link to what the rest describes (Info.Link)
 }
 
 // metaOf returns the metadata of fi.
@@ -541,7 +617,7 @@ func newInfo(name string, fi fs.FileInfo) Info { return metaOf(fi).info(name) }
 // info describes the resource name (its Name is a substring of name). The
 // ETag is "inode-size-mtime", each in hexadecimal, mtime in nanoseconds.
 func (m meta) info(name string) Info {
-	in := Info{Name: path.Base(name), Path: name, ModTime: m.mtime, IsDir: m.isDir}
+	in := Info{Name: path.Base(name), Path: name, ModTime: m.mtime, IsDir: m.isDir, Link: m.link}
 	if name == "/" {
 		in.Name = ""
 	}

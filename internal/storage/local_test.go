@@ -450,3 +450,104 @@ func TestListInfosStayIntact(t *testing.T) {
 		}
 	}
 }
+
+// TestLocalLinks runs the links suite on LocalFS, with and without the
+// folder cache (listings of folders kept between requests).
+func TestLocalLinks(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		opt  storage.LocalOptions
+	}{
+		{"cached", storage.LocalOptions{NoSync: true}},
+		{"uncached", storage.LocalOptions{NoSync: true, NoFolderCache: true, NoFileCache: true}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			storagetest.RunLinks(t, func(t *testing.T) (storage.FS, func(target, name string)) {
+				dir := t.TempDir()
+				return newLocal(t, dir, tt.opt), func(target, name string) {
+					must(t, os.Symlink(target, filepath.Join(dir, filepath.FromSlash(name))))
+				}
+			})
+		})
+	}
+}
+
+// TestLocalHiddenThroughLink: a hidden name is hidden in any folder that
+// is the root, reached through a link (self -> ., sub/up -> ..), for
+// lookups, writes and listings, and stays visible in other folders;
+// HiddenAnywhere hides it at every depth.
+func TestLocalHiddenThroughLink(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	must(t, os.MkdirAll(filepath.Join(dir, ".davit-state"), 0o777))
+	must(t, os.WriteFile(filepath.Join(dir, ".davit-state", "db"), []byte("state"), 0o666))
+	must(t, os.MkdirAll(filepath.Join(dir, "sub", ".davit-state"), 0o777))
+	must(t, os.WriteFile(filepath.Join(dir, "sub", ".davit-state", "own"), []byte("own"), 0o666))
+	must(t, os.WriteFile(filepath.Join(dir, "sub", ".davit-stateX"), []byte("x"), 0o666))
+	must(t, os.Symlink(".", filepath.Join(dir, "self")))
+	must(t, os.Symlink("..", filepath.Join(dir, "sub", "up")))
+	must(t, os.Symlink("sub", filepath.Join(dir, "alias")))
+	for _, tt := range []struct {
+		name     string
+		anywhere bool
+		hidden   []string // names that do not exist
+		visible  []string // names that do
+		lists    map[string]bool
+	}{
+		{"at the root", false,
+			[]string{"/self/.davit-state", "/self/.davit-state/db", "/sub/up/.davit-state/db", "/self/self/.davit-state", "/sub/up/sub/up/.davit-state/db"},
+			[]string{"/sub/.davit-state/own", "/alias/.davit-state/own", "/sub/.davit-stateX", "/self/sub/.davit-state/own"},
+			map[string]bool{"/self": false, "/sub/up": false, "/sub": true, "/alias": true}},
+		{"anywhere", true,
+			[]string{"/self/.davit-state/db", "/sub/up/.davit-state/db", "/sub/.davit-state/own", "/alias/.davit-state", "/self/sub/.davit-state/own"},
+			[]string{"/sub/.davit-stateX", "/sub/up/sub"},
+			map[string]bool{"/self": false, "/sub/up": false, "/sub": false, "/alias": false}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, cache := range []bool{true, false} {
+				l := newLocal(t, dir, storage.LocalOptions{NoSync: true, Hidden: []string{".davit-state"}, HiddenAnywhere: tt.anywhere, NoFolderCache: !cache, NoFileCache: !cache})
+				for _, name := range tt.hidden {
+					if _, err := l.Stat(ctx, name); !errors.Is(err, storage.ErrNotFound) {
+						t.Errorf("Stat(%s) = %v, want ErrNotFound", name, err)
+					}
+					if f, err := l.Open(ctx, name); !errors.Is(err, storage.ErrNotFound) {
+						if f != nil {
+							f.Close()
+						}
+						t.Errorf("Open(%s) = %v, want ErrNotFound", name, err)
+					}
+					if _, _, _, err := l.OpenInfo(ctx, name, make([]byte, 64)); !errors.Is(err, storage.ErrNotFound) {
+						t.Errorf("OpenInfo(%s) = %v, want ErrNotFound", name, err)
+					}
+					for what, err := range map[string]error{
+						"Put":    put(l, name+"/new", strings.NewReader("x")),
+						"Mkdir":  l.Mkdir(ctx, name+"/new"),
+						"Remove": l.Remove(ctx, name),
+					} {
+						if !errors.Is(err, storage.ErrInvalidName) {
+							t.Errorf("%s(%s) = %v, want ErrInvalidName", what, name, err)
+						}
+					}
+				}
+				for _, name := range tt.visible {
+					if _, err := l.Stat(ctx, name); err != nil {
+						t.Errorf("Stat(%s) = %v", name, err)
+					}
+				}
+				for folder, want := range tt.lists {
+					for range 2 { // the second listing may come from the folder cache
+						if got := slices.Contains(listNames(t, l, folder), ".davit-state"); got != want {
+							t.Errorf("List(%s) shows .davit-state: %v, want %v", folder, got, want)
+						}
+					}
+				}
+			}
+		})
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, ".davit-state", "db")); err != nil || string(b) != "state" {
+		t.Errorf("state changed: %q, %v", b, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "sub", ".davit-state", "own")); err != nil {
+		t.Errorf("sub/.davit-state/own: %v", err)
+	}
+}

@@ -182,13 +182,16 @@ func (heldFd) Close() error                                 { return nil }
 // done is false when the walk must decide.
 func (l *LocalFS) statBeneath(name, rel string) (_ Info, done bool, err error) {
 	var st unix.Stat_t
-	if done, err := l.describe(rel, &st); !done || err != nil {
+	done, link, err := l.describeLink(rel, &st)
+	if !done || err != nil {
 		return Info{}, done, err
 	}
 	if !servedMode(st.Mode) {
 		return Info{}, true, ErrPermission
 	}
-	return metaOfStat(&st).info(name), true, nil
+	m := metaOfStat(&st)
+	m.link = link
+	return m.info(name), true, nil
 }
 
 // notServed reports whether rel names, inside the folder, something other
@@ -219,31 +222,53 @@ func (l *LocalFS) notServedLooked(rel string, st *unix.Stat_t, done bool, err er
 // nothing) and fstat. done is false when the walk must decide (see
 // openat2), or when a test hook sends every name through the walk.
 func (l *LocalFS) describe(rel string, st *unix.Stat_t) (done bool, err error) {
+	done, _, err = l.describeLink(rel, st)
+	return done, err
+}
+
+// describeLink is describe, and tells whether rel itself is a symbolic
+// link (st then describes what it leads to), for Info.Link. A link costs
+// one openat2 and fstat more; anything else nothing more: below the top
+// level the O_PATH openat2 does not follow a link at the end of rel, so
+// its fstat says whether there is one.
+func (l *LocalFS) describeLink(rel string, st *unix.Stat_t) (done, link bool, err error) {
 	if walkOnly.Load() {
-		return false, nil
+		return false, false, nil
 	}
-	if !strings.Contains(rel, "/") && len(rel) < 255 {
+	top := !strings.Contains(rel, "/")
+	if top && len(rel) < 255 {
 		var buf [256]byte
 		n := copy(buf[:], rel)
 		buf[n] = 0
 		switch err := fstatat(int(l.top.Fd()), buf[:n+1], st); {
 		case err == unix.ENOENT:
-			return true, &fs.PathError{Op: "fstatat", Path: rel, Err: err}
+			return true, false, &fs.PathError{Op: "fstatat", Path: rel, Err: err}
 		case err != nil:
-			return false, nil
+			return false, false, nil
 		case st.Mode&unix.S_IFMT != unix.S_IFLNK:
-			return true, nil
+			return true, false, nil
 		}
+		link = true
 	}
-	fd, done, err := l.openat2(rel, unix.O_PATH)
-	if !done || err != nil {
-		return done, err
+	flags := unix.O_PATH
+	if !link {
+		flags |= unix.O_NOFOLLOW
 	}
-	defer unix.Close(fd)
-	if err := unix.Fstat(fd, st); err != nil {
-		return true, &fs.PathError{Op: "fstat", Path: rel, Err: err}
+	for {
+		fd, done, err := l.openat2(rel, flags)
+		if !done || err != nil {
+			return done, false, err
+		}
+		err = unix.Fstat(fd, st)
+		unix.Close(fd)
+		if err != nil {
+			return true, false, &fs.PathError{Op: "fstat", Path: rel, Err: err}
+		}
+		if flags&unix.O_NOFOLLOW == 0 || st.Mode&unix.S_IFMT != unix.S_IFLNK {
+			return true, link, nil
+		}
+		flags, link = unix.O_PATH, true // the link itself: now what it leads to
 	}
-	return true, nil
 }
 
 // servedMode is served for a stat mode.

@@ -43,6 +43,12 @@ type Info struct {
 	Size    int64     // bytes; 0 for collections
 	ModTime time.Time // last modification
 	IsDir   bool      // a collection
+	// Link tells that name is a symbolic link (or the like) the backend
+	// follows, and the other fields describe what it leads to. Remove
+	// removes the link itself, never what it leads to, so a walk that
+	// removes a tree must not descend into a Link collection. Stat and
+	// List set it; backends without links leave it false.
+	Link bool
 	// ETag is a strong entity tag (with quotes) that changes on every write
 	// of the content. Empty for collections is allowed.
 	ETag string

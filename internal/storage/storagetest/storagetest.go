@@ -706,3 +706,68 @@ func sameInfo(a, b storage.Info) bool {
 func strongETag(tag string) bool {
 	return len(tag) >= 2 && tag[0] == '"' && tag[len(tag)-1] == '"' && !strings.Contains(tag[1:len(tag)-1], `"`)
 }
+
+// RunLinks checks the contract for symbolic links on a backend that
+// follows them inside its root (LocalFS): Stat and List describe a link by
+// what it leads to, with Info.Link set, and Remove removes the link itself,
+// never what it leads to. newFS returns an empty file system and a
+// function that makes the link name (a contract name) leading to target,
+// a path relative to the link's folder as `ln -s` takes it.
+func RunLinks(t *testing.T, newFS func(t *testing.T) (storage.FS, func(target, name string))) {
+	tests := []struct {
+		name, target string // the link /d/<name> leads to target
+		isDir        bool
+		keep         []string // what the link leads to: still there after Remove
+	}{
+		{"tofolder", "../keep", true, []string{"/keep/f", "/keep/sub/g"}},
+		{"tofile", "../keep/f", false, []string{"/keep/f"}},
+		{"toparent", "..", true, []string{"/d/f", "/keep/f", "/keep/sub/g"}},
+		{"toself", ".", true, []string{"/d/f"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := t.Context()
+			fsys, link := newFS(t)
+			mkdir(t, fsys, "/keep")
+			mkdir(t, fsys, "/keep/sub")
+			put(t, fsys, "/keep/f", "kept")
+			put(t, fsys, "/keep/sub/g", "kept")
+			mkdir(t, fsys, "/d")
+			put(t, fsys, "/d/f", "file")
+			name := "/d/" + tt.name
+			link(tt.target, name)
+
+			in := stat(t, fsys, name)
+			if !in.Link || in.IsDir != tt.isDir || in.Path != name {
+				t.Errorf("Stat(%s) = %+v, want Link, IsDir %v", name, in, tt.isDir)
+			}
+			infos, err := list(fsys, "/d")
+			if err != nil {
+				t.Fatalf("List(/d): %v", err)
+			}
+			for _, in := range infos {
+				want := in.Name == tt.name
+				if in.Link != want || want && in.IsDir != tt.isDir {
+					t.Errorf("List(/d) entry %+v: Link %v, want %v (IsDir %v)", in, in.Link, want, tt.isDir)
+				}
+			}
+			for _, p := range []string{"/d", "/d/f", "/keep"} {
+				if in := stat(t, fsys, p); in.Link {
+					t.Errorf("Stat(%s) = %+v: not a link", p, in)
+				}
+			}
+
+			if err := fsys.Remove(ctx, name); err != nil {
+				t.Fatalf("Remove(%s): %v", name, err)
+			}
+			if _, err := fsys.Stat(ctx, name); !errors.Is(err, storage.ErrNotFound) {
+				t.Errorf("Stat(%s) after Remove: %v, want ErrNotFound", name, err)
+			}
+			for _, p := range tt.keep {
+				if _, err := fsys.Stat(ctx, p); err != nil {
+					t.Errorf("Remove(%s) took %s: %v", name, p, err)
+				}
+			}
+		})
+	}
+}
