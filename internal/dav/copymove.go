@@ -82,6 +82,13 @@ func (h *Handler) copyMove(w http.ResponseWriter, r *http.Request, src string) e
 	if err := h.checkLocks(r, targets...); err != nil {
 		return err
 	}
+	// A tree larger than MaxCopyEntries is refused before anything is
+	// removed or copied, as PROPFIND's Depth: infinity bound is: counted
+	// by names, through links as the copy goes (a link loop, l -> .,
+	// multiplies entries until the count stops it).
+	if !move && info.IsDir && depth == header.DepthInfinity && !h.countBelow(ctx, src, h.cfg.MaxCopyEntries-1) {
+		return errorf(http.StatusForbidden, "", "the collection has more members than one COPY copies on this server")
+	}
 	f := &failures{h: h, w: w, r: r}
 	if dstExists {
 		if err := h.removeTree(ctx, dst, dstInfo, f); err != nil {

@@ -3,6 +3,8 @@ package dav_test
 import (
 	"context"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -403,5 +405,77 @@ func TestCopyMoveOntoAncestor(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCopyMaxEntries: a COPY Depth: infinity of more resources than
+// MaxCopyEntries (the source and its members) is refused with 403 before
+// anything is copied or the destination overwritten; Depth 0 is not
+// bounded, nor MOVE.
+func TestCopyMaxEntries(t *testing.T) {
+	tests := []struct {
+		name   string
+		max    int
+		method string
+		depth  string
+		dstOld bool // a destination exists, overwritten
+		want   int
+	}{
+		{"at the bound", 5, "COPY", "infinity", false, http.StatusCreated},
+		{"one over", 4, "COPY", "infinity", false, http.StatusForbidden},
+		{"one over, overwriting", 4, "COPY", "infinity", true, http.StatusForbidden},
+		{"depth 0", 1, "COPY", "0", false, http.StatusCreated},
+		{"move", 1, "MOVE", "", false, http.StatusCreated},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, func(c *dav.Config) { c.MaxCopyEntries = tt.max })
+			e.mkcol("/src") // 5 resources: /src, a, d, d/b, d/c
+			e.put("/src/a", "a")
+			e.mkcol("/src/d")
+			e.put("/src/d/b", "b")
+			e.put("/src/d/c", "c")
+			if tt.dstOld {
+				e.put("/dst", "old")
+			}
+			hdr := []string{"Destination", "/dst", "Overwrite", "T"}
+			if tt.depth != "" {
+				hdr = append(hdr, "Depth", tt.depth)
+			}
+			w := e.do(tt.method, "/src", "", hdr...)
+			if tt.dstOld && tt.want == http.StatusCreated {
+				tt.want = http.StatusNoContent
+			}
+			if w.Code != tt.want {
+				t.Fatalf("%s /src: %d, want %d: %s", tt.method, w.Code, tt.want, w.Body)
+			}
+			if tt.want != http.StatusForbidden {
+				return
+			}
+			if got, ok := e.content("/dst"); tt.dstOld && (!ok || got != "old") {
+				t.Errorf("the destination was overwritten: %q %v", got, ok)
+			}
+			if !tt.dstOld && e.exists("/dst") {
+				t.Errorf("the refused COPY made /dst")
+			}
+		})
+	}
+}
+
+// TestCopyMaxEntriesLinkLoop: a folder holding links to itself on a
+// LocalFS counts the entries the copy would make through them, so the
+// bound refuses it where the copy would multiply them.
+func TestCopyMaxEntriesLinkLoop(t *testing.T) {
+	dir := t.TempDir()
+	must(t, os.MkdirAll(filepath.Join(dir, "a"), 0o755))
+	must(t, os.WriteFile(filepath.Join(dir, "a", "f.txt"), []byte("x"), 0o644))
+	must(t, os.Symlink(".", filepath.Join(dir, "a", "l1")))
+	must(t, os.Symlink(".", filepath.Join(dir, "a", "l2")))
+	e := newLocalEnv(t, dir, func(c *dav.Config) { c.MaxCopyEntries = 100 })
+	if w := e.do("COPY", "/a", "", "Destination", "/b"); w.Code != http.StatusForbidden {
+		t.Errorf("COPY /a: %d, want 403", w.Code)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "b")); err == nil {
+		t.Errorf("the refused COPY made /b")
 	}
 }

@@ -37,8 +37,10 @@ type Config struct {
 	MaxXMLBytes int64
 	// MaxUploadBytes bounds PUT bodies (413 beyond). 0: no limit.
 	MaxUploadBytes int64
-	// MaxCopyEntries bounds the resources one COPY, MOVE or DELETE walks.
-	// Default 1,000,000.
+	// MaxCopyEntries bounds the resources (the source collection and its
+	// members) one COPY Depth: infinity copies: a larger tree is refused
+	// with 403 before anything is copied or overwritten. MOVE (a rename)
+	// and DELETE are not bounded. Default 1,000,000.
 	MaxCopyEntries int
 	// Now is the clock (default time.Now).
 	Now func() time.Time
