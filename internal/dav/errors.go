@@ -39,6 +39,27 @@ func errorf(status int, cond, reason string) *Error {
 	return &Error{Status: status, Cond: cond, Reason: reason}
 }
 
+// bodyError is a failure to read the request body: malformed chunked
+// encoding, a connection cut short or reset. The client's doing, a 400
+// (RFC 9112 §7.1, RFC 9110 §15.5.1), whatever net/http's text for it.
+type bodyError struct{ err error }
+
+func (e *bodyError) Error() string { return "reading the request body: " + e.err.Error() }
+
+func (e *bodyError) Unwrap() error { return e.err }
+
+// bodyReader marks the errors of a request body as bodyErrors, so that
+// they reach statusOf as what they are through any layer that wraps them.
+type bodyReader struct{ r io.Reader }
+
+func (b bodyReader) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = &bodyError{err}
+	}
+	return n, err
+}
+
 // statusOf maps any error to a protocol Error. It is the one place where
 // storage, lock and property errors become HTTP statuses. The Error comes
 // back as a value: a 404 for one of the many names Finder probes costs no
@@ -49,6 +70,15 @@ func statusOf(err error) Error {
 	}
 	if e, ok := errors.AsType[*Error](err); ok {
 		return *e
+	}
+	if _, ok := errors.AsType[*bodyError](err); ok {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return Error{Status: http.StatusRequestEntityTooLarge, Reason: "request body too large", Err: err}
+		}
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return Error{Status: http.StatusBadRequest, Reason: "request body cut short", Err: err}
+		}
+		return Error{Status: http.StatusBadRequest, Reason: "unreadable request body", Err: err}
 	}
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
@@ -101,6 +131,12 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	e := statusOf(err)
 	if e.Status >= 500 || e.Status == 499 {
 		h.log.LogAttrs(r.Context(), slog.LevelError, "request failed",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", e.Status), slog.Any("err", e.Err))
+	} else if _, ok := errors.AsType[*bodyError](e.Err); ok {
+		// The client's mistake or its network's: worth a line for an
+		// operator chasing a failing upload, not an error of the server.
+		h.log.LogAttrs(r.Context(), slog.LevelInfo, "request body unreadable",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.Int("status", e.Status), slog.Any("err", e.Err))
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -49,6 +50,10 @@ func TestStatusOf(t *testing.T) {
 		{"deadline", context.DeadlineExceeded, 499, "", "request cancelled"},
 		{"body too large", fmt.Errorf("body: %w", &http.MaxBytesError{Limit: 10}), 413, "", "request body too large"},
 		{"body cut short", io.ErrUnexpectedEOF, 400, "", "request body cut short"},
+		{"body unreadable", wrapped(&bodyError{errors.New("invalid byte in chunk length")}), 400, "", "unreadable request body"},
+		{"body connection reset", wrapped(&bodyError{&net.OpError{Op: "read", Err: errors.New("connection reset by peer")}}), 400, "", "unreadable request body"},
+		{"marked body cut short", wrapped(&bodyError{io.ErrUnexpectedEOF}), 400, "", "request body cut short"},
+		{"marked body too large", wrapped(&bodyError{&http.MaxBytesError{Limit: 10}}), 413, "", "request body too large"},
 		{"anything else", errors.New("disk on fire"), 500, "", "internal error"},
 		{"an Error", fmt.Errorf("outer: %w", cond), 412, "lock-token-submitted", "locked"},
 	}

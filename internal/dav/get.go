@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"path"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/davit-dav/davit/internal/storage"
@@ -85,6 +86,20 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request, p string) error {
 		defer f.Close()
 	}
 	if info.IsDir {
+		if info.ETag != "" {
+			w.Header().Set("Etag", info.ETag)
+		}
+		if !plain {
+			// The preconditions a file gets from ServeContent (RFC 9110
+			// §13.2.2), on the collection's own validators.
+			switch httpConditions(r, info, true) {
+			case http.StatusNotModified:
+				w.WriteHeader(http.StatusNotModified)
+				return nil
+			case http.StatusPreconditionFailed:
+				return errorf(http.StatusPreconditionFailed, "", "precondition failed")
+			}
+		}
 		return h.index(w, r, p)
 	}
 	hd := w.Header()
@@ -103,6 +118,10 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request, p string) error {
 		var content io.ReadSeeker = f
 		if body != nil {
 			content = bytes.NewReader(body)
+		}
+		r, err := ranges(w, r, info, content)
+		if err != nil {
+			return err
 		}
 		http.ServeContent(w, r, info.Name, info.ModTime, content)
 		return nil
@@ -142,6 +161,119 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request, p string) error {
 func setHeader(hd http.Header, k string, vals *[5]string, i int, v string) {
 	vals[i] = v
 	hd[k] = vals[i : i+1 : i+1]
+}
+
+// ranges prepares r for ServeContent, which reads a multi-line If-Match
+// or If-None-Match as its first line only and mishandles some Range
+// headers (RFC 9110 §14.1.1, §14.2). A Range whose unit is not bytes is
+// ignored. A suffix range of zero bytes (bytes=-0) is unsatisfiable, and
+// so is every int-range of an empty representation; a suffix range of an
+// empty one is satisfiable but has no 206 to express it, so the Range is
+// ignored then. When the Range applies (the preconditions hold, and
+// If-Range if any) and none of its members can be satisfied, the answer
+// is 416 with Content-Range: bytes */size; otherwise the unsatisfiable
+// members are dropped. The size is content's, as ServeContent finds it.
+func ranges(w http.ResponseWriter, r *http.Request, info storage.Info, content io.Seeker) (*http.Request, error) {
+	r = joinETagLists(r)
+	rv := r.Header["Range"]
+	if len(rv) == 0 {
+		return r, nil
+	}
+	spec, ok := cutPrefixFold(rv[0], "bytes=")
+	if len(rv) > 1 || !ok {
+		return withoutHeader(r, "Range"), nil
+	}
+	size, err := content.Seek(0, io.SeekEnd)
+	if err != nil {
+		return r, err
+	}
+	if _, err := content.Seek(0, io.SeekStart); err != nil {
+		return r, err
+	}
+	var keep []string
+	dropped := false
+	for _, m := range strings.Split(spec, ",") {
+		m = strings.TrimSpace(m)
+		if m == "" {
+			continue
+		}
+		suffix := len(m) > 1 && m[0] == '-'
+		switch {
+		case suffix && strings.Trim(m[1:], "0") == "", size == 0 && !suffix:
+			dropped = true
+		case size == 0:
+			return withoutHeader(r, "Range"), nil
+		default:
+			keep = append(keep, m)
+		}
+	}
+	switch {
+	case !dropped && strings.HasPrefix(rv[0], "bytes="):
+		return r, nil
+	case !dropped:
+		// The unit is case-insensitive (§14.1); ServeContent knows
+		// "bytes=" only.
+		r = withoutHeader(r, "Range")
+		r.Header.Set("Range", "bytes="+spec)
+		return r, nil
+	case len(keep) > 0:
+		r = withoutHeader(r, "Range")
+		r.Header.Set("Range", "bytes="+strings.Join(keep, ","))
+		return r, nil
+	case httpConditions(r, info, true) != 0 || !ifRangeHolds(r, info):
+		return r, nil // ServeContent answers 304 or 412, or ignores the Range
+	}
+	w.Header().Set("Content-Range", "bytes */"+strconv.FormatInt(size, 10))
+	return r, errorf(http.StatusRequestedRangeNotSatisfiable, "", "range not satisfiable")
+}
+
+// ifRangeHolds reports whether r's If-Range, if any, lets its Range apply
+// (RFC 9110 §13.1.5): a strong entity tag equal to the resource's, or the
+// date of its last modification.
+func ifRangeHolds(r *http.Request, info storage.Info) bool {
+	v := strings.TrimSpace(r.Header.Get("If-Range"))
+	switch {
+	case v == "":
+		return true
+	case strings.HasPrefix(v, `"`) || strings.HasPrefix(v, "W/"):
+		return info.ETag != "" && etagEqual(v, info.ETag, false)
+	}
+	t, err := http.ParseTime(v)
+	return err == nil && hasModTime(info) && t.Unix() == info.ModTime.Unix()
+}
+
+// cutPrefixFold is strings.CutPrefix, ignoring the case of ASCII letters.
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) < len(prefix) || !strings.EqualFold(s[:len(prefix)], prefix) {
+		return s, false
+	}
+	return s[len(prefix):], true
+}
+
+// withoutHeader returns a copy of r without the header k (its Header a
+// copy too).
+func withoutHeader(r *http.Request, k string) *http.Request {
+	r2 := r.WithContext(r.Context())
+	r2.Header = r.Header.Clone()
+	r2.Header.Del(k)
+	return r2
+}
+
+// joinETagLists returns r, or when its If-Match or If-None-Match list is
+// split over several header lines (RFC 9110 §5.3), a copy with each list
+// on one line: ServeContent reads the first line only.
+func joinETagLists(r *http.Request) *http.Request {
+	if len(r.Header["If-Match"]) < 2 && len(r.Header["If-None-Match"]) < 2 {
+		return r
+	}
+	r2 := r.WithContext(r.Context())
+	r2.Header = r.Header.Clone()
+	for _, k := range [...]string{"If-Match", "If-None-Match"} {
+		if v := r2.Header[k]; len(v) > 1 {
+			r2.Header[k] = []string{strings.Join(v, ", ")}
+		}
+	}
+	return r2
 }
 
 // plainGet reports whether a GET or HEAD asks for the whole current body

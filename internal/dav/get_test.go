@@ -379,17 +379,70 @@ func TestGetFileChangedSinceDescribed(t *testing.T) {
 			// Plain, conditional (answered 200) and ranged over the whole.
 			for _, hdr := range [][]string{nil, {"If-None-Match", `"other"`}, {"Range", "bytes=0-"}} {
 				w := e.do("GET", "/f", "", hdr...)
-				want := http.StatusOK
-				if hdr != nil && hdr[0] == "Range" && c.size > 0 {
+				want, wantBody := http.StatusOK, body
+				if hdr != nil && hdr[0] == "Range" {
+					// Of an empty body, no int-range is satisfiable.
 					want = http.StatusPartialContent
+					if c.size == 0 {
+						want, wantBody = http.StatusRequestedRangeNotSatisfiable, w.Body.String()
+					}
 				}
-				if w.Code != want || w.Body.String() != body {
+				if w.Code != want || w.Body.String() != wantBody {
 					t.Fatalf("%q: status %d, %d bytes; want %d and the %d bytes the file holds", hdr, w.Code, w.Body.Len(), want, c.size)
 				}
-				if cl := w.Header().Get("Content-Length"); cl != "" && cl != strconv.Itoa(c.size) {
+				if cl := w.Header().Get("Content-Length"); cl != "" && cl != strconv.Itoa(c.size) && want != http.StatusRequestedRangeNotSatisfiable {
 					t.Errorf("%q: Content-Length %s for %d bytes", hdr, cl, c.size)
 				}
 			}
 		})
+	}
+}
+
+// TestGetRangeEdges: the Range cases ServeContent gets wrong (RFC 9110
+// §14.1.1, §14.2): a unit other than bytes is ignored; bytes=-0 is
+// unsatisfiable (416 alone, dropped beside a satisfiable range); an
+// int-range of an empty body is unsatisfiable (416, Content-Range:
+// bytes */0), a suffix range of one is ignored (no 206 can express it).
+// A precondition that fails, or an If-Range that does not hold, still
+// comes first. Small and large files, HEAD as GET.
+func TestGetRangeEdges(t *testing.T) {
+	big := strings.Repeat("0123456789", 4<<10)
+	for _, tc := range []struct {
+		name, content string
+		hdr           []string
+		code          int
+		body          string // for 200 and 206
+		contentRange  string
+	}{
+		{"other unit", "0123456789", []string{"Range", "chars=0-1"}, 200, "0123456789", ""},
+		{"other unit, large", big, []string{"Range", "items=0-1"}, 200, big, ""},
+		{"unit in upper case", "0123456789", []string{"Range", "BYTES=0-1"}, 206, "01", "bytes 0-1/10"},
+		{"zero suffix", "0123456789", []string{"Range", "bytes=-0"}, 416, "", "bytes */10"},
+		{"zero suffix, large", big, []string{"Range", "bytes=-00"}, 416, "", "bytes */40960"},
+		{"zero suffix beside a range", "0123456789", []string{"Range", "bytes=-0, 2-3"}, 206, "23", "bytes 2-3/10"},
+		{"zero suffix, If-None-Match matches", "0123456789", []string{"Range", "bytes=-0", "If-None-Match", "*"}, 304, "", ""},
+		{"zero suffix, If-Range fails", "0123456789", []string{"Range", "bytes=-0", "If-Range", `"other"`}, 200, "0123456789", ""},
+		{"empty, from 0", "", []string{"Range", "bytes=0-"}, 416, "", "bytes */0"},
+		{"empty, first byte", "", []string{"Range", "bytes=0-0"}, 416, "", "bytes */0"},
+		{"empty, suffix", "", []string{"Range", "bytes=-1"}, 200, "", ""},
+		{"empty, If-Match fails", "", []string{"Range", "bytes=0-0", "If-Match", `"other"`}, 412, "", ""},
+		{"plain range still works", "0123456789", []string{"Range", "bytes=-3"}, 206, "789", "bytes 7-9/10"},
+	} {
+		for _, method := range []string{"GET", "HEAD"} {
+			t.Run(tc.name+" "+method, func(t *testing.T) {
+				e := newEnv(t)
+				e.put("/f", tc.content)
+				w := e.do(method, "/f", "", tc.hdr...)
+				if w.Code != tc.code {
+					t.Fatalf("%q: status %d, want %d\n%s", tc.hdr, w.Code, tc.code, w.Body)
+				}
+				if cr := w.Header().Get("Content-Range"); cr != tc.contentRange {
+					t.Errorf("Content-Range %q, want %q", cr, tc.contentRange)
+				}
+				if method == "GET" && (tc.code == 200 || tc.code == 206) && w.Body.String() != tc.body {
+					t.Errorf("body %q, want %q", w.Body, tc.body)
+				}
+			})
+		}
 	}
 }

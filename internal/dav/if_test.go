@@ -2,6 +2,7 @@ package dav_test
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -183,6 +184,82 @@ func TestIfHeaderReads(t *testing.T) {
 			e.must(http.StatusNoContent, "UNLOCK", tc.target, "", "Lock-Token", "<"+tok+">")
 			if w := e.do(tc.method, tc.target, tc.body, append(tc.hdr, "If", "(<"+tok+">)")...); w.Code != 412 {
 				t.Errorf("released token: %d, want 412", w.Code)
+			}
+		})
+	}
+}
+
+// TestHTTPConditions: If-Match, If-None-Match, If-Unmodified-Since and
+// If-Modified-Since (RFC 9110 §13.1) in the order of §13.2.2, on writes
+// and on reads of files and collections. If-None-Match compares weakly,
+// If-Match strongly; a list may be split over several header lines; the
+// date conditions are ignored when malformed, when a stronger tag
+// condition is present, and on an unmapped URL. A collection has no
+// entity tag: only "*" matches it.
+func TestHTTPConditions(t *testing.T) {
+	const past, future = "Sat, 01 Jan 2000 00:00:00 GMT", "Fri, 01 Jan 2100 00:00:00 GMT"
+	for _, tc := range []struct {
+		name, method, target, body string
+		hdr                        []string // {E} is replaced by /f's ETag
+		code                       int
+	}{
+		// If-None-Match on writes: weak comparison, lists over several lines
+		{"PUT If-None-Match weak", "PUT", "/f", "new", []string{"If-None-Match", "W/{E}"}, 412},
+		{"PUT If-None-Match other", "PUT", "/f", "new", []string{"If-None-Match", `"x"`}, 204},
+		{"PUT If-None-Match two lines", "PUT", "/f", "new", []string{"If-None-Match", `"x"`, "If-None-Match", "{E}"}, 412},
+		{"PUT If-None-Match comma in a tag", "PUT", "/f", "new", []string{"If-None-Match", `"a,b", {E}`}, 412},
+		{"DELETE If-None-Match weak", "DELETE", "/f", "", []string{"If-None-Match", "W/{E}"}, 412},
+		// If-Match: strong comparison, lists over several lines
+		{"PUT If-Match two lines", "PUT", "/f", "new", []string{"If-Match", `"x"`, "If-Match", "{E}"}, 204},
+		{"PUT If-Match weak", "PUT", "/f", "new", []string{"If-Match", "W/{E}"}, 412},
+		// If-Unmodified-Since on every write that checks conditions
+		{"PUT If-Unmodified-Since past", "PUT", "/f", "new", []string{"If-Unmodified-Since", past}, 412},
+		{"PUT If-Unmodified-Since future", "PUT", "/f", "new", []string{"If-Unmodified-Since", future}, 204},
+		{"PUT If-Unmodified-Since garbage", "PUT", "/f", "new", []string{"If-Unmodified-Since", "yesterday"}, 204},
+		{"PUT If-Unmodified-Since two dates", "PUT", "/f", "new", []string{"If-Unmodified-Since", past, "If-Unmodified-Since", past}, 204},
+		{"PUT If-Unmodified-Since past with If-Match", "PUT", "/f", "new", []string{"If-Match", "{E}", "If-Unmodified-Since", past}, 204},
+		{"PUT If-Unmodified-Since unmapped", "PUT", "/new", "new", []string{"If-Unmodified-Since", past}, 201},
+		{"DELETE If-Unmodified-Since past", "DELETE", "/f", "", []string{"If-Unmodified-Since", past}, 412},
+		{"PROPPATCH If-Unmodified-Since past", "PROPPATCH", "/f", proppatchSet("{urn:x}a", "1"), []string{"If-Unmodified-Since", past}, 412},
+		{"MOVE If-Unmodified-Since past", "MOVE", "/f", "", []string{"Destination", "/g", "If-Unmodified-Since", past}, 412},
+		{"COPY If-Unmodified-Since past", "COPY", "/f", "", []string{"Destination", "/g", "If-Unmodified-Since", past}, 412},
+		{"LOCK If-Unmodified-Since past", "LOCK", "/f", lockExclusive, []string{"If-Unmodified-Since", past}, 412},
+		{"LOCK If-Unmodified-Since future", "LOCK", "/f", lockExclusive, []string{"If-Unmodified-Since", future}, 200},
+		{"DELETE collection If-Unmodified-Since past", "DELETE", "/col", "", []string{"If-Unmodified-Since", past}, 412},
+		// reads of a file
+		{"GET If-Match two lines", "GET", "/f", "", []string{"If-Match", `"x"`, "If-Match", "{E}"}, 200},
+		{"GET If-None-Match two lines", "GET", "/f", "", []string{"If-None-Match", `"x"`, "If-None-Match", "{E}"}, 304},
+		{"HEAD If-None-Match two lines", "HEAD", "/f", "", []string{"If-None-Match", `"x"`, "If-None-Match", "W/{E}"}, 304},
+		// reads of a collection
+		{"GET collection If-None-Match star", "GET", "/col/", "", []string{"If-None-Match", "*"}, 304},
+		{"HEAD collection If-None-Match star", "HEAD", "/col/", "", []string{"If-None-Match", "*"}, 304},
+		{"GET collection If-None-Match tag", "GET", "/col/", "", []string{"If-None-Match", `"x"`}, 200},
+		{"GET collection If-Match tag", "GET", "/col/", "", []string{"If-Match", `"x"`}, 412},
+		{"GET collection If-Match star", "GET", "/col/", "", []string{"If-Match", "*"}, 200},
+		{"GET collection If-Unmodified-Since past", "GET", "/col/", "", []string{"If-Unmodified-Since", past}, 412},
+		{"GET collection If-Unmodified-Since future", "GET", "/col/", "", []string{"If-Unmodified-Since", future}, 200},
+		{"GET collection If-Modified-Since future", "GET", "/col/", "", []string{"If-Modified-Since", future}, 304},
+		{"GET collection If-Modified-Since past", "GET", "/col/", "", []string{"If-Modified-Since", past}, 200},
+		{"GET collection If-Modified-Since with If-None-Match", "GET", "/col/", "", []string{"If-None-Match", `"x"`, "If-Modified-Since", future}, 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.put("/f", "f")
+			e.mkcol("/col")
+			etag := e.do("HEAD", "/f", "").Header().Get("ETag")
+			hdr := slices.Clone(tc.hdr)
+			for i := range hdr {
+				hdr[i] = strings.ReplaceAll(hdr[i], "{E}", etag)
+			}
+			w := e.do(tc.method, tc.target, tc.body, hdr...)
+			if w.Code != tc.code {
+				t.Fatalf("%q: status %d, want %d\n%s", hdr, w.Code, tc.code, w.Body)
+			}
+			if tc.code == 412 && tc.method != "GET" && !e.exists(strings.TrimSuffix(tc.target, "/")) {
+				t.Fatalf("the request ran anyway")
+			}
+			if tc.code == 304 && w.Body.Len() != 0 {
+				t.Fatalf("304 with a body: %q", w.Body)
 			}
 		})
 	}

@@ -751,3 +751,58 @@ func TestLockRootHrefsEncoded(t *testing.T) {
 		})
 	}
 }
+
+// TestLockedWritesNeedTheOwner: RFC 4918 §6.4: a write through a lock
+// needs the lock's creator as well as its token. Another user who submits
+// the token is answered as if no token had been given (423); a lock made
+// anonymously is usable by anyone who has its token.
+func TestLockedWritesNeedTheOwner(t *testing.T) {
+	writes := []struct {
+		method, body string
+		hdr          []string
+		ok           int
+	}{
+		{"PUT", "new", nil, 204},
+		{"PROPPATCH", proppatchSet("{urn:x}a", "1"), nil, 207},
+		{"DELETE", "", nil, 204},
+		{"MOVE", "", []string{"Destination", "/moved"}, 201},
+	}
+	for _, tc := range []struct {
+		name         string
+		locker, user string
+		want423      bool
+	}{
+		{"owner", "alice", "alice", false},
+		{"other user", "alice", "bob", true},
+		{"anonymous request, user's lock", "alice", "", true},
+		{"anonymous lock, anonymous request", "", "", false},
+		{"anonymous lock, any user", "", "bob", false},
+	} {
+		for _, m := range writes {
+			t.Run(tc.name+" "+m.method, func(t *testing.T) {
+				e := newEnv(t)
+				e.put("/f", "old")
+				lw := e.serve(dav.WithUser(newRequest("LOCK", "/f", lockExclusive, "Depth", "0"), tc.locker))
+				if lw.Code != http.StatusOK {
+					t.Fatalf("LOCK: %d\n%s", lw.Code, lw.Body)
+				}
+				tok := lw.Header().Get("Lock-Token")
+				r := newRequest(m.method, "/f", m.body, append(m.hdr, "If", "("+tok+")")...)
+				w := e.serve(dav.WithUser(r, tc.user))
+				if tc.want423 {
+					if w.Code != http.StatusLocked {
+						t.Fatalf("status %d, want 423\n%s", w.Code, w.Body)
+					}
+					wantCondition(t, w, http.StatusLocked, "lock-token-submitted")
+					if got, _ := e.content("/f"); got != "old" {
+						t.Fatalf("content %q after a refused write", got)
+					}
+					return
+				}
+				if w.Code != m.ok {
+					t.Fatalf("status %d, want %d\n%s", w.Code, m.ok, w.Body)
+				}
+			})
+		}
+	}
+}

@@ -2,6 +2,7 @@ package dav
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -46,14 +47,23 @@ func (h *Handler) put(w http.ResponseWriter, r *http.Request, p string) error {
 		}
 	}
 	target := writeTarget{path: p, membership: !exists}
+	recheck, exclusive := conditionKinds(r)
 	opt := storage.PutOptions{ExpectedSize: r.ContentLength, Commit: func(publish func() error) error {
 		// A lock taken while the body was arriving wins.
-		h.lockMu.RLock()
-		defer h.lockMu.RUnlock()
-		if err := h.checkLocks(r, target); err != nil {
-			return err
+		if !exclusive {
+			h.lockMu.RLock()
+			defer h.lockMu.RUnlock()
+			return h.commitPut(r, p, target, recheck, publish)
 		}
-		return publish()
+		// A condition on the content must still hold when the new
+		// content goes in (RFC 9110 §13.1.1, §13.1.2): of two PUTs with
+		// If-None-Match: * or the same If-Match, one wins and the other
+		// gets 412. The look and the replacement are one step with no
+		// other write between them: lockMu is held exclusively, for a
+		// rename.
+		h.lockMu.Lock()
+		defer h.lockMu.Unlock()
+		return h.commitPut(r, p, target, true, publish)
 	}}
 	if v := r.Header.Get("X-Expected-Entity-Length"); v != "" && opt.ExpectedSize < 0 {
 		n, err := strconv.ParseInt(v, 10, 64)
@@ -72,11 +82,11 @@ func (h *Handler) put(w http.ResponseWriter, r *http.Request, p string) error {
 		}
 		opt.ModTime = mtime
 	}
-	body := r.Body
+	var body io.Reader = r.Body
 	if h.cfg.MaxUploadBytes > 0 {
 		body = http.MaxBytesReader(w, r.Body, h.cfg.MaxUploadBytes)
 	}
-	newInfo, created, err := h.fs.Put(ctx, p, body, opt)
+	newInfo, created, err := h.fs.Put(ctx, p, bodyReader{body}, opt)
 	if err != nil {
 		if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrNotDir) {
 			return errorf(http.StatusConflict, "", "the parent collection does not exist")
@@ -96,6 +106,28 @@ func (h *Handler) put(w http.ResponseWriter, r *http.Request, p string) error {
 		w.WriteHeader(http.StatusNoContent)
 	}
 	return nil
+}
+
+// commitPut is the last step of a PUT of p, run with lockMu held: the
+// preconditions again (when recheck) on the resource as it is now, then
+// the lock check again; then publish puts the new content in place. A
+// failure leaves the old content whole.
+func (h *Handler) commitPut(r *http.Request, p string, target writeTarget, recheck bool, publish func() error) error {
+	if recheck {
+		info, err := h.fs.Stat(r.Context(), p)
+		exists := err == nil
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+		if err := h.checkConditions(r, p, info, exists); err != nil {
+			return err
+		}
+		target.membership = !exists
+	}
+	if err := h.checkLocks(r, target); err != nil {
+		return err
+	}
+	return publish()
 }
 
 // mkcol creates a collection (RFC 4918 §9.3).

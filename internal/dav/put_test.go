@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -409,4 +410,123 @@ func TestServerErrorsAreNotLeaked(t *testing.T) {
 		t.Fatalf("body leaks the cause: %q", w.Body)
 	}
 	_ = httptest.NewRecorder
+}
+
+// TestPutConditionsAtCommit: the preconditions of a PUT hold when its
+// content goes in, not only before its body arrives (RFC 9110 §13.1.1,
+// §13.1.2). Two PUTs with the same condition both pass the early check;
+// the first to finish wins and the second gets 412, its body discarded.
+func TestPutConditionsAtCommit(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		target string
+		hdr    func(etag string) []string
+		first  int
+	}{
+		{"If-None-Match star", "/new", func(string) []string { return []string{"If-None-Match", "*"} }, 201},
+		{"If-Match etag", "/f", func(e string) []string { return []string{"If-Match", e} }, 204},
+		{"If header etag", "/f", func(e string) []string { return []string{"If", "([" + e + "])"} }, 204},
+		{"If-Match star on a missing resource", "/new", func(string) []string { return []string{"If-Match", "*"} }, 412},
+	} {
+		for _, backend := range []string{"mem", "local"} {
+			t.Run(tc.name+" "+backend, func(t *testing.T) {
+				var opts []func(*dav.Config)
+				if backend == "local" {
+					opts = append(opts, func(c *dav.Config) { c.FS = newLocalNoSync(t) })
+				}
+				e := newEnv(t, opts...)
+				e.put("/f", "v0")
+				etag := e.do("HEAD", "/f", "").Header().Get("ETag")
+				r1, pw1 := pipedRequest("PUT", tc.target, tc.hdr(etag)...)
+				r2, pw2 := pipedRequest("PUT", tc.target, tc.hdr(etag)...)
+				d1, d2 := e.serveAsync(r1), e.serveAsync(r2)
+				if tc.first == 412 {
+					// Refused before the body: nothing reads it.
+					pw1.Close()
+					pw2.Close()
+					if c1, c2 := <-d1, <-d2; c1 != 412 || c2 != 412 {
+						t.Fatalf("statuses %d, %d, want 412, 412", c1, c2)
+					}
+					return
+				}
+				// A Write returns once the handler reads it: both are past
+				// their early check, reading their bodies.
+				pw1.Write([]byte("first"))
+				pw2.Write([]byte("second"))
+				pw1.Close()
+				if c := <-d1; c != tc.first {
+					t.Fatalf("first PUT: %d, want %d", c, tc.first)
+				}
+				pw2.Close()
+				if c := <-d2; c != http.StatusPreconditionFailed {
+					t.Fatalf("second PUT: %d, want 412", c)
+				}
+				if got, _ := e.content(tc.target); got != "first" {
+					t.Fatalf("content %q, want the first PUT's", got)
+				}
+			})
+		}
+	}
+}
+
+// TestPutBodyUnreadable: a body that fails to read, whatever net/http's
+// reason (malformed chunked encoding, a connection reset), is the client's
+// fault: 400, the old content kept, and no error in the server's log.
+func TestPutBodyUnreadable(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		cl   int64
+		code int
+	}{
+		{"invalid chunk length", errors.New("invalid byte in chunk length"), -1, 400},
+		{"chunk length too large", errors.New("http chunk length too large"), -1, 400},
+		{"malformed chunked encoding", errors.New("malformed chunked encoding"), -1, 400},
+		{"connection reset", errors.New("read tcp 127.0.0.1:1->127.0.0.1:2: read: connection reset by peer"), -1, 400},
+		{"cut short with a length", io.ErrUnexpectedEOF, 100, 400},
+	} {
+		for _, backend := range []string{"mem", "local"} {
+			t.Run(tc.name+" "+backend, func(t *testing.T) {
+				var log strings.Builder
+				var mu sync.Mutex
+				e := newEnv(t, func(c *dav.Config) {
+					c.Logger = slog.New(slog.NewTextHandler(lockedWriter{&mu, &log}, nil))
+					if backend == "local" {
+						c.FS = newLocalNoSync(t)
+					}
+				})
+				e.put("/f", "the old content")
+				r := newRequest("PUT", "/f", "")
+				r.Body = io.NopCloser(io.MultiReader(strings.NewReader("new"), iotest.ErrReader(tc.err)))
+				r.ContentLength = tc.cl
+				w := e.serve(r)
+				if w.Code != tc.code {
+					t.Errorf("status %d, want %d\n%s", w.Code, tc.code, w.Body)
+				}
+				if strings.Contains(w.Body.String(), tc.err.Error()) {
+					t.Errorf("the answer shows the internal error: %q", w.Body)
+				}
+				if got, _ := e.content("/f"); got != "the old content" {
+					t.Errorf("content %q", got)
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				if strings.Contains(log.String(), "level=ERROR") {
+					t.Errorf("logged as a server error:\n%s", log.String())
+				}
+			})
+		}
+	}
+}
+
+// lockedWriter serializes writes to w.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
