@@ -344,7 +344,7 @@ func dot(name []byte) bool {
 // HiddenAnywhere.
 func (t *lister) skipName(base []byte) bool {
 	return len(base) >= len(tempPrefix) && string(base[:len(tempPrefix)]) == tempPrefix ||
-		t.l.hidden[string(base)] && (t.rel == "." || t.l.hiddenAll || t.isRoot())
+		t.l.hiddenFirst[base[0]] && t.l.hidden[string(base)] && (t.rel == "." || t.l.hiddenAll || t.isRoot())
 }
 
 // isRoot reports whether the folder listed is the root, by the device and

@@ -79,6 +79,7 @@ type LocalFS struct {
 	noSync      bool
 	hidden      map[string]bool
 	hiddenNames []string    // the keys of hidden, for a quick look at names
+	hiddenFirst [256]bool   // the first bytes of hidden names, for a listing's look at each entry
 	hiddenAll   bool        // LocalOptions.HiddenAnywhere
 	rootFi      fs.FileInfo // the root folder, to know it through a link
 	stage       string      // StageDir relative to the root, "" to stage beside
@@ -115,6 +116,7 @@ func NewLocal(dir string, opt LocalOptions) (*LocalFS, error) {
 	l := &LocalFS{root: root, top: top, noSync: opt.NoSync, hidden: hidden, hiddenAll: opt.HiddenAnywhere, rootFi: rootFi}
 	for h := range hidden {
 		l.hiddenNames = append(l.hiddenNames, h)
+		l.hiddenFirst[h[0]] = true
 	}
 	if !opt.NoFolderCache {
 		l.dirs = folderCache(top)
