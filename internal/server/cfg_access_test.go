@@ -376,6 +376,24 @@ locations:
 	e.status(ctReq{method: "GET", path: "/open/"}, 401)
 	e.status(ctReq{method: "OPTIONS", path: "/closed/"}, 401)
 	e.status(ctReq{method: "OPTIONS", path: "/closed/", user: "alice", pw: "alice-pw"}, 200)
+
+	// Asked by someone who may not read there, OPTIONS tells nothing of
+	// what exists: the same Allow for a file, a folder and a missing name.
+	e.seed("open/f.txt", "x")
+	e.seed("open/d/g.txt", "x")
+	allow := map[string]string{}
+	for _, p := range []string{"/open/f.txt", "/open/d/", "/open/missing"} {
+		allow[p] = e.status(ctReq{method: "OPTIONS", path: p}, 200).Header().Get("Allow")
+	}
+	if allow["/open/f.txt"] != allow["/open/d/"] || allow["/open/f.txt"] != allow["/open/missing"] {
+		t.Errorf("anonymous OPTIONS tells what exists: Allow %q", allow)
+	}
+	// Logged in, the answer describes the resource.
+	file := e.status(ctReq{method: "OPTIONS", path: "/open/f.txt", user: "alice", pw: "alice-pw"}, 200).Header().Get("Allow")
+	missing := e.status(ctReq{method: "OPTIONS", path: "/open/missing", user: "alice", pw: "alice-pw"}, 200).Header().Get("Allow")
+	if file == missing {
+		t.Errorf("OPTIONS by a reader: the same Allow %q for a file and a missing name", file)
+	}
 }
 
 func TestLoginThrottle(t *testing.T) {

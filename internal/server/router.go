@@ -371,9 +371,13 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if r.Method == http.MethodOptions && (!l.dav || (l.perUser && (user == "" || (l.userInPath && urlUser != user)))) {
-		// No folder to ask: a plain location, or a per-user location
-		// asked anonymously or about someone else's folder.
+	if r.Method == http.MethodOptions && (!l.dav || (l.perUser && (user == "" || (l.userInPath && urlUser != user))) ||
+		l.decide(user, http.MethodGet, urlUser, rt.users) != nil) {
+		// No folder to ask: a plain location, a per-user location asked
+		// anonymously or about someone else's folder, or a caller who
+		// may not read here (anonymous_options lets Windows ask before it
+		// logs in). The answer names the location's methods, the same
+		// for every path, so that it tells nobody what exists.
 		l.options(w)
 		return
 	}
