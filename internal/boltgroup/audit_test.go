@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -364,15 +363,7 @@ func TestGroupAuditClosedMidway(t *testing.T) {
 // a whole group: every write of it gets the commit error, nothing of it is
 // stored, and the group still works for small writes afterwards.
 func TestGroupAuditCommitFails(t *testing.T) {
-	db, err := bbolt.Open(filepath.Join(t.TempDir(), "g.db"), 0o600, &bbolt.Options{Timeout: time.Second, NoSync: true, MaxSize: 1 << 20, InitialMmapSize: 0})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Update(func(tx *bbolt.Tx) error { _, err := tx.CreateBucket([]byte(bucket)); return err }); err != nil {
-		t.Fatal(err)
-	}
-	g := New(db, bucket)
+	db, g := groupDBWith(t, bbolt.Options{MaxSize: 1 << 20})
 	release := holdLeader(t, g)
 	const n = 4
 	errs := make(chan error, n)
@@ -506,15 +497,7 @@ func TestGroupAuditFailureBeforeCommit(t *testing.T) {
 // TestGroupAuditFailureThenCommitFails: as above, but E's commit then fails:
 // F was failed on account of a change that never happened.
 func TestGroupAuditFailureThenCommitFails(t *testing.T) {
-	db, err := bbolt.Open(filepath.Join(t.TempDir(), "g.db"), 0o600, &bbolt.Options{Timeout: time.Second, NoSync: true, MaxSize: 1 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Update(func(tx *bbolt.Tx) error { _, err := tx.CreateBucket([]byte(bucket)); return err }); err != nil {
-		t.Fatal(err)
-	}
-	g := New(db, bucket)
+	_, g := groupDBWith(t, bbolt.Options{MaxSize: 1 << 20})
 	release := holdLeader(t, g)
 	errConflict := errors.New("x exists")
 	eDone, fDone := make(chan error, 1), make(chan error, 1)

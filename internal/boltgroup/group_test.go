@@ -17,7 +17,15 @@ const bucket = "b"
 // groupDB opens a database with a bucket and a group on it.
 func groupDB(t *testing.T) (*bbolt.DB, *Group) {
 	t.Helper()
-	db, err := bbolt.Open(filepath.Join(t.TempDir(), "g.db"), 0o600, &bbolt.Options{Timeout: time.Second, NoSync: true})
+	return groupDBWith(t, bbolt.Options{})
+}
+
+// groupDBWith is groupDB with options of the test's own (a MaxSize); the
+// timeout and NoSync are set.
+func groupDBWith(t *testing.T, opt bbolt.Options) (*bbolt.DB, *Group) {
+	t.Helper()
+	opt.Timeout, opt.NoSync = time.Second, true
+	db, err := bbolt.Open(filepath.Join(t.TempDir(), "g.db"), 0o600, &opt)
 	if err != nil {
 		t.Fatal(err)
 	}

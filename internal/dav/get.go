@@ -181,7 +181,7 @@ func ranges(w http.ResponseWriter, r *http.Request, info storage.Info, content i
 	}
 	spec, ok := cutPrefixFold(rv[0], "bytes=")
 	if len(rv) > 1 || !ok {
-		return withoutHeader(r, "Range"), nil
+		return withHeader(r, "Range", ""), nil
 	}
 	size, err := content.Seek(0, io.SeekEnd)
 	if err != nil {
@@ -202,7 +202,7 @@ func ranges(w http.ResponseWriter, r *http.Request, info storage.Info, content i
 		case suffix && strings.Trim(m[1:], "0") == "", size == 0 && !suffix:
 			dropped = true
 		case size == 0:
-			return withoutHeader(r, "Range"), nil
+			return withHeader(r, "Range", ""), nil
 		default:
 			keep = append(keep, m)
 		}
@@ -213,13 +213,9 @@ func ranges(w http.ResponseWriter, r *http.Request, info storage.Info, content i
 	case !dropped:
 		// The unit is case-insensitive (§14.1); ServeContent knows
 		// "bytes=" only.
-		r = withoutHeader(r, "Range")
-		r.Header.Set("Range", "bytes="+spec)
-		return r, nil
+		return withHeader(r, "Range", "bytes="+spec), nil
 	case len(keep) > 0:
-		r = withoutHeader(r, "Range")
-		r.Header.Set("Range", "bytes="+strings.Join(keep, ","))
-		return r, nil
+		return withHeader(r, "Range", "bytes="+strings.Join(keep, ",")), nil
 	case httpConditions(r, info, true) != 0 || !ifRangeHolds(r, info):
 		return r, nil // ServeContent answers 304 or 412, or ignores the Range
 	}
@@ -250,12 +246,16 @@ func cutPrefixFold(s, prefix string) (string, bool) {
 	return s[len(prefix):], true
 }
 
-// withoutHeader returns a copy of r without the header k (its Header a
-// copy too).
-func withoutHeader(r *http.Request, k string) *http.Request {
+// withHeader returns a copy of r (its Header a copy too) with the header k
+// set to v, or without it when v is "".
+func withHeader(r *http.Request, k, v string) *http.Request {
 	r2 := r.WithContext(r.Context())
 	r2.Header = r.Header.Clone()
-	r2.Header.Del(k)
+	if v == "" {
+		r2.Header.Del(k)
+	} else {
+		r2.Header.Set(k, v)
+	}
 	return r2
 }
 
@@ -263,17 +263,12 @@ func withoutHeader(r *http.Request, k string) *http.Request {
 // split over several header lines (RFC 9110 §5.3), a copy with each list
 // on one line: ServeContent reads the first line only.
 func joinETagLists(r *http.Request) *http.Request {
-	if len(r.Header["If-Match"]) < 2 && len(r.Header["If-None-Match"]) < 2 {
-		return r
-	}
-	r2 := r.WithContext(r.Context())
-	r2.Header = r.Header.Clone()
 	for _, k := range [...]string{"If-Match", "If-None-Match"} {
-		if v := r2.Header[k]; len(v) > 1 {
-			r2.Header[k] = []string{strings.Join(v, ", ")}
+		if v := r.Header[k]; len(v) > 1 {
+			r = withHeader(r, k, strings.Join(v, ", "))
 		}
 	}
-	return r2
+	return r
 }
 
 // plainGet reports whether a GET or HEAD asks for the whole current body

@@ -308,9 +308,14 @@ func appendMissing(missing []string, ls []lock.Lock, submitted []string, user st
 	return missing
 }
 
-// heldBy reports whether user submitted the token of l and may use it:
-// the lock is theirs, or was made anonymously (RFC 4918 §6.4; UNLOCK and
-// refresh apply the same rule).
+// heldBy reports whether user submitted the token of l and may use it.
 func heldBy(l lock.Lock, submitted []string, user string) bool {
-	return (l.Principal == "" || l.Principal == user) && slices.Contains(submitted, l.Token)
+	return ownedBy(l, user) && slices.Contains(submitted, l.Token)
+}
+
+// ownedBy reports whether user may use the lock l (RFC 4918 §6.4): it is
+// theirs, or was made anonymously. Writes, refreshes and UNLOCK all go by
+// it.
+func ownedBy(l lock.Lock, user string) bool {
+	return l.Principal == "" || l.Principal == user
 }

@@ -309,7 +309,7 @@ func (h *Handler) refresh(w http.ResponseWriter, r *http.Request, p string, time
 		if err != nil || !l.Covers(p) {
 			continue
 		}
-		if l.Principal != "" && l.Principal != userOf(r) {
+		if !ownedBy(l, userOf(r)) {
 			return errorf(http.StatusForbidden, "", "the lock belongs to another user")
 		}
 		if l, err = h.locks.Refresh(r.Context(), tok, timeout); err != nil {
@@ -343,7 +343,7 @@ func (h *Handler) unlock(w http.ResponseWriter, r *http.Request, p string) error
 	if err != nil || !l.Covers(p) {
 		return &Error{Status: http.StatusConflict, Cond: "lock-token-matches-request-uri", Reason: "no lock with that token covers this resource", Err: err}
 	}
-	if l.Principal != "" && l.Principal != userOf(r) {
+	if !ownedBy(l, userOf(r)) {
 		return errorf(http.StatusForbidden, "", "the lock belongs to another user")
 	}
 	if err := h.locks.Unlock(r.Context(), tok); err != nil {

@@ -540,36 +540,21 @@ func (l *LocalFS) rel(op, name string, write bool) (string, error) {
 }
 
 // hiddenBelow reports whether rel (relative to the root, two elements or
-// more) has a hidden name below its first element that is hidden there:
-// with HiddenAnywhere always, otherwise when the folder holding it is
-// the root, reached through a link. Only a name that holds a hidden one
-// costs more than a substring search.
+// more) holds, below its first element, a hidden name that is hidden
+// there: with HiddenAnywhere always, otherwise when the folder holding it
+// is the root, reached through a link. Only such a name costs a look.
 func (l *LocalFS) hiddenBelow(rel string) bool {
-	for _, h := range l.hiddenNames {
-		i := strings.Index(rel, "/"+h)
-		if i < 0 {
-			continue
+	for i := strings.IndexByte(rel, '/'); i >= 0; {
+		name, _, more := strings.Cut(rel[i+1:], "/")
+		if name != "" && l.hiddenFirst[name[0]] && l.hidden[name] && (l.hiddenAll || l.isRoot(rel[:i])) {
+			return true
 		}
-		for ; i >= 0; i = nextIndex(rel, "/"+h, i) {
-			end := i + 1 + len(h)
-			if end < len(rel) && rel[end] != '/' {
-				continue // a longer name (".davit-stateX")
-			}
-			if l.hiddenAll || l.isRoot(rel[:i]) {
-				return true
-			}
+		if !more {
+			break
 		}
+		i += 1 + len(name)
 	}
 	return false
-}
-
-// nextIndex is the index of sub in s after the one at i, or -1.
-func nextIndex(s, sub string, i int) int {
-	j := strings.Index(s[i+1:], sub)
-	if j < 0 {
-		return -1
-	}
-	return i + 1 + j
 }
 
 // isRoot reports whether the folder rel (relative to the root) is the
